@@ -1,0 +1,173 @@
+package rdsbackup
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rdskit/rdsbackup/internal/redact"
+)
+
+// ErrInvalidArgument is wrapped by every error about a caller's argument or setting
+// (an empty backup_id, a malformed endpoint, an unreadable CA file); no request was sent.
+var ErrInvalidArgument = errors.New("invalid argument")
+
+// ErrBodyTooLarge is wrapped when a response body exceeds the client's limit (WithMaxBodySize).
+var ErrBodyTooLarge = errors.New("response body too large")
+
+func argError(format string, args ...any) error {
+	return fmt.Errorf("rds: %w: "+format, append([]any{ErrInvalidArgument}, args...)...)
+}
+
+// APIError is returned for every response whose status is not 2xx. Use errors.As to get it.
+//
+// When the body is the provider's JSON error, Code and Message hold error_code and error_msg.
+// When it is not (an HTML page from a proxy, say), Code is empty and Excerpt shows the start of
+// the body. RequestID comes from the body's request_id or the X-Request-Id header.
+type APIError struct {
+	StatusCode  int    // HTTP status
+	Code        string // error_code, e.g. DBS.201010 or APIG.0301
+	Message     string // error_msg (secrets in links masked)
+	RequestID   string // request_id from the body, or the X-Request-Id header
+	ContentType string // the response's Content-Type
+	Excerpt     string // the start of a body that is not the provider's JSON error (secrets masked)
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rds: HTTP %d", e.StatusCode)
+	switch {
+	case e.Code != "" || e.Message != "":
+		fmt.Fprintf(&b, " %s: %s", orDash(e.Code), orDash(e.Message))
+	case e.Excerpt != "":
+		fmt.Fprintf(&b, " with a body that is not the provider's JSON error (%s): %q", orDash(e.ContentType), e.Excerpt)
+	default:
+		b.WriteString(" with an empty body")
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+	}
+	return b.String()
+}
+
+// Retryable reports whether the request may succeed if sent again later (429 and 5xx).
+func (e *APIError) Retryable() bool {
+	return e.StatusCode == 429 || e.StatusCode >= 500
+}
+
+// ResponseError is returned when a 2xx response cannot be used: its body is empty, is not
+// JSON, or does not decode into the documented shape.
+type ResponseError struct {
+	StatusCode  int
+	ContentType string
+	RequestID   string
+	Reason      string // what is wrong, in a few words
+	Excerpt     string // the start of the body (secrets masked)
+	Err         error  // the decoding error, if any
+}
+
+func (e *ResponseError) Error() string {
+	s := fmt.Sprintf("rds: HTTP %d response unusable: %s", e.StatusCode, e.Reason)
+	if e.Excerpt != "" {
+		s += fmt.Sprintf(" (body starts %q)", e.Excerpt)
+	}
+	if e.RequestID != "" {
+		s += fmt.Sprintf(" (request id %s)", e.RequestID)
+	}
+	return s
+}
+
+func (e *ResponseError) Unwrap() error { return e.Err }
+
+// newAPIError builds the error for a non-2xx response.
+func newAPIError(status int, contentType, headerRequestID string, body []byte) *APIError {
+	e := &APIError{StatusCode: status, ContentType: contentType, RequestID: headerRequestID}
+	var eb struct {
+		Code      any `json:"error_code"`
+		Msg       any `json:"error_msg"`
+		RequestID any `json:"request_id"`
+	}
+	if isJSONBody(body) && json.Unmarshal(body, &eb) == nil && (eb.Code != nil || eb.Msg != nil) {
+		e.Code = oneLine(fmt.Sprint(orEmpty(eb.Code)), 80)
+		e.Message = redact.Links(oneLine(fmt.Sprint(orEmpty(eb.Msg)), 300))
+		if rid, ok := eb.RequestID.(string); ok && rid != "" && e.RequestID == "" {
+			e.RequestID = oneLine(rid, 80)
+		}
+		return e
+	}
+	e.Excerpt = excerpt(body)
+	return e
+}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return ""
+	}
+	return v
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// excerpt returns the first characters of a body on one line, secrets masked.
+func excerpt(body []byte) string {
+	return redact.Links(oneLine(string(body), 120))
+}
+
+// oneLine folds white space and control characters and cuts s to at most n runes.
+func oneLine(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	var b strings.Builder
+	space := false
+	count := 0
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == ' ' {
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+				count++
+			}
+			space = true
+			continue
+		}
+		space = false
+		if count >= n {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		count++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func isJSONBody(body []byte) bool {
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// isJSONMediaType reports whether a Content-Type names JSON (application/json, +json).
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}

@@ -9,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -46,6 +44,9 @@ type API struct {
 	http      *http.Client
 	language  *ShowBackupDownloadLinkParamsXLanguage
 	maxBody   int64
+	timeout   time.Duration // per call, retries included (0: none)
+	userAgent string
+	urlPrefix string // base/v3/{escaped project}/backup-files?backup_id=
 	auth      RequestEditorFn
 	download  *http.Client // for download links: same TLS, no credentials, no overall timeout
 }
@@ -66,7 +67,7 @@ type settings struct {
 	language                    string
 	httpClient                  *http.Client
 	maxBody                     int64
-	logger                      *slog.Logger
+	warn                        io.Writer
 }
 
 // WithEndpoint sets the endpoint: a base URL such as https://rds.ap-southeast-1.myhuaweicloud.com
@@ -99,7 +100,8 @@ func WithAKSK(accessKey, secretKey, securityToken string) Option {
 	}
 }
 
-// WithTimeout bounds one call, retries included (default 30 s; 0 means no limit).
+// WithTimeout bounds one call, retries and reading the body included (default 30 s; 0 means
+// no limit beyond the context's). With WithCustomHTTPClient it still applies.
 func WithTimeout(d time.Duration) Option {
 	return func(s *settings) error {
 		if d < 0 {
@@ -174,12 +176,26 @@ func WithMaxBodySize(n int64) Option {
 	}
 }
 
-// WithLogger sets where warnings (such as WithInsecureSkipVerify's) go; default slog.Default().
-func WithLogger(l *slog.Logger) Option {
-	return func(s *settings) error { s.logger = l; return nil }
+// WithWarnings sets where warnings (such as WithInsecureSkipVerify's) are written, one line
+// each; default os.Stderr.
+func WithWarnings(w io.Writer) Option {
+	return func(s *settings) error { s.warn = w; return nil }
 }
 
-var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// validRegion reports whether r looks like a region name: lower-case letters and digits in
+// groups joined by single hyphens (ap-southeast-1).
+func validRegion(r string) bool {
+	if r == "" || r[0] == '-' || r[len(r)-1] == '-' || strings.Contains(r, "--") {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // New returns a client ready to call the endpoint. It needs an endpoint (or region), a project
 // ID and credentials (a token or an AK/SK pair); nothing is sent until a call is made.
@@ -196,8 +212,8 @@ func New(opts ...Option) (*API, error) {
 			return nil, err
 		}
 	}
-	if s.logger == nil {
-		s.logger = slog.Default()
+	if s.warn == nil {
+		s.warn = os.Stderr
 	}
 	base, err := baseURL(s.endpoint, s.region)
 	if err != nil {
@@ -239,7 +255,9 @@ func New(opts ...Option) (*API, error) {
 	if err != nil {
 		return nil, argError("endpoint %q: %v", base, err)
 	}
-	a := &API{baseURL: base, projectID: s.projectID, client: c, http: hc, maxBody: s.maxBody, auth: auth, download: dl}
+	a := &API{baseURL: base, projectID: s.projectID, client: c, http: hc, maxBody: s.maxBody, auth: auth, download: dl,
+		timeout: s.timeout, userAgent: ua,
+		urlPrefix: base + "/v3/" + url.PathEscape(s.projectID) + "/backup-files?backup_id="}
 	if s.language != "" {
 		l := ShowBackupDownloadLinkParamsXLanguage(s.language)
 		a.language = &l
@@ -253,7 +271,7 @@ func baseURL(endpoint, region string) (string, error) {
 		if region == "" {
 			return "", argError("no endpoint: give an endpoint (RDS_ENDPOINT) or a region (HUAWEICLOUD_SDK_REGION)")
 		}
-		if !regionRE.MatchString(region) {
+		if !validRegion(region) {
 			return "", argError("region %q is not a region name such as ap-southeast-1", region)
 		}
 		return "https://rds." + region + ".myhuaweicloud.com", nil
@@ -308,7 +326,7 @@ func newHTTPClients(s *settings, base string) (*http.Client, *http.Client, error
 		tlsConf.RootCAs = pool
 	}
 	if s.insecure {
-		s.logger.Warn("TLS certificate verification is OFF for this client: anyone on the path can read and change its traffic; use a CA file instead", "endpoint", base)
+		fmt.Fprintf(s.warn, "rdsbackup: WARNING: TLS certificate verification is OFF for %s: anyone on the path can read and change the traffic; use a CA file (RDS_CA_FILE) instead\n", base)
 		tlsConf.InsecureSkipVerify = true
 	}
 	tr.TLSClientConfig = tlsConf
@@ -318,7 +336,8 @@ func newHTTPClients(s *settings, base string) (*http.Client, *http.Client, error
 	if s.retries > 0 {
 		rt = &retryTransport{next: tr, retries: s.retries, initial: s.retryInitial}
 	}
-	api := &http.Client{Transport: rt, Timeout: s.timeout, CheckRedirect: sameHostCredentials}
+	// The call's timeout is a context deadline set per call (cheaper than Client.Timeout).
+	api := &http.Client{Transport: rt, CheckRedirect: sameHostCredentials}
 	dl := &http.Client{Transport: tr, CheckRedirect: sameHostCredentials}
 	return api, dl, nil
 }
@@ -394,8 +413,25 @@ func (a *API) ShowBackupDownloadLink(ctx context.Context, backupID string) (*Res
 	if strings.TrimSpace(backupID) == "" {
 		return nil, argError("backup ID is empty")
 	}
-	params := ShowBackupDownloadLinkParams{BackupId: backupID, XLanguage: a.language}
-	rsp, err := a.client.ShowBackupDownloadLink(ctx, a.projectID, &params, a.auth)
+	if a.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.urlPrefix+url.QueryEscape(backupID), nil)
+	if err != nil {
+		return nil, argError("backup ID %q does not make a valid URL", oneLine(backupID, 80))
+	}
+	if a.language != nil {
+		req.Header["X-Language"] = []string{string(*a.language)}
+	}
+	if a.userAgent != "" {
+		req.Header["User-Agent"] = []string{a.userAgent}
+	}
+	if err := a.auth(ctx, req); err != nil {
+		return nil, fmt.Errorf("rds: authenticating the request: %w", err)
+	}
+	rsp, err := a.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("rds: ShowBackupDownloadLink: %w", scrubURLError(err))
 	}
@@ -450,17 +486,27 @@ func readBody(rsp *http.Response, limit int64) ([]byte, error) {
 	if n > limit {
 		return nil, ErrBodyTooLarge
 	}
-	var buf bytes.Buffer
-	if n > 0 {
-		buf.Grow(int(n) + 1)
-	} else {
-		buf.Grow(1024)
+	size := int64(4096)
+	if n >= 0 {
+		size = n + 1 // +1 so that EOF is seen without growing
 	}
-	_, err := buf.ReadFrom(io.LimitReader(rsp.Body, limit+1))
-	if int64(buf.Len()) > limit {
-		return nil, ErrBodyTooLarge
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := rsp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if int64(len(buf)) > limit {
+			return nil, ErrBodyTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	return buf.Bytes(), err
 }
 
 // scrubURLError masks secrets in the URL that net/http puts into its errors.

@@ -517,3 +517,30 @@ func TestCAFile(t *testing.T) {
 		t.Fatalf("bad CA file: %v", err)
 	}
 }
+
+// TestRequestMatchesGenerated: the client builds its URL from a precomputed prefix (fewer
+// allocations than the generated builder); for every input it must address the same path
+// and query as the generated NewShowBackupDownloadLinkRequest.
+func TestRequestMatchesGenerated(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.EscapedPath() + " " + r.URL.Query().Get("backup_id")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"files":[],"bucket":"b"}`)
+	})
+	for _, v := range []string{"p1", "../x", "a/b", "a?b", "%2e%2e", "a b+c", "é", "a;b,c=d&e"} {
+		api := newAPI(t, srv.URL, rdsbackup.WithProjectID(v))
+		if _, err := api.ShowBackupDownloadLink(context.Background(), v); err != nil {
+			t.Fatal(err)
+		}
+		gen, err := rdsbackup.NewShowBackupDownloadLinkRequest(srv.URL, v, &rdsbackup.ShowBackupDownloadLinkParams{BackupId: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := gen.URL.EscapedPath() + " " + gen.URL.Query().Get("backup_id")
+		if g := <-got; g != want {
+			t.Errorf("%q: client sent %q, generated builder %q", v, g, want)
+		}
+	}
+}

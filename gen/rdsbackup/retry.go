@@ -31,43 +31,62 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return t.next.RoundTrip(req)
 	}
+	// The first attempt goes out without the backoff machinery: most calls succeed at once.
+	resp, err := t.next.RoundTrip(req)
+	if _, retry := classify(req.Context(), resp, err); !retry {
+		return resp, err
+	}
+	return t.retry(req, resp, err)
+}
+
+// classify says whether an attempt's outcome is worth another try, and returns the error that
+// tells backoff.Retry how (a RetryAfterError when the server names the pause).
+func classify(ctx context.Context, resp *http.Response, err error) (error, bool) {
+	if err != nil {
+		if ctx.Err() != nil || !retryableError(err) {
+			return backoff.Permanent(err), false
+		}
+		return err, true
+	}
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+		return nil, false
+	}
+	if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d > maxRetryAfter { // a longer pause than we make: the caller gets this answer
+			return backoff.Permanent(&retryableStatus{resp.StatusCode}), false
+		}
+		return &backoff.RetryAfterError{Duration: d}, true
+	}
+	return &retryableStatus{resp.StatusCode}, true
+}
+
+// retry runs the remaining attempts; the first one's outcome is handed in.
+func (t *retryTransport) retry(req *http.Request, resp *http.Response, err error) (*http.Response, error) {
 	ctx := req.Context()
+	pending := true
 	var last *http.Response
-	attempt := 0
 	op := func() (*http.Response, error) {
-		if last != nil { // the previous answer is dropped: free its connection
-			_, _ = io.CopyN(io.Discard, last.Body, 64<<10)
-			_ = last.Body.Close()
-			last = nil
-		}
-		r := req
-		if attempt > 0 && req.GetBody != nil {
-			r = req.Clone(ctx)
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, backoff.Permanent(err)
+		if pending { // the first attempt's outcome, already in hand
+			pending = false
+		} else {
+			if last != nil { // the previous answer is dropped: free its connection
+				_, _ = io.CopyN(io.Discard, last.Body, 64<<10)
+				_ = last.Body.Close()
 			}
-			r.Body = body
-		}
-		attempt++
-		resp, err := t.next.RoundTrip(r)
-		if err != nil {
-			if ctx.Err() != nil || !retryableError(err) {
-				return nil, backoff.Permanent(err)
+			r := req
+			if req.GetBody != nil {
+				body, gerr := req.GetBody()
+				if gerr != nil {
+					return nil, backoff.Permanent(gerr)
+				}
+				r = req.Clone(ctx)
+				r.Body = body
 			}
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
-			return resp, nil
+			resp, err = t.next.RoundTrip(r)
 		}
 		last = resp
-		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			if d > maxRetryAfter {
-				return resp, backoff.Permanent(&retryableStatus{resp.StatusCode})
-			}
-			return resp, &backoff.RetryAfterError{Duration: d}
-		}
-		return resp, &retryableStatus{resp.StatusCode}
+		cerr, _ := classify(ctx, resp, err)
+		return resp, cerr
 	}
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     t.initial,
@@ -75,19 +94,19 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Multiplier:          2,
 		MaxInterval:         20 * time.Second,
 	}
-	resp, err := backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(t.retries)+1), backoff.WithMaxElapsedTime(0))
-	if resp != nil {
+	out, rerr := backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(t.retries)+1), backoff.WithMaxElapsedTime(0))
+	if out != nil {
 		var rs *retryableStatus
 		var ra *backoff.RetryAfterError
-		if err == nil || errors.As(err, &rs) || errors.As(err, &ra) {
-			return resp, nil // out of tries: the last answer is the caller's to read
+		if rerr == nil || errors.As(rerr, &rs) || errors.As(rerr, &ra) {
+			return out, nil // out of tries: the last answer is the caller's to read
 		}
-		_ = resp.Body.Close()
+		_ = out.Body.Close()
 	}
-	if err == nil {
-		err = errors.New("retry: no response")
+	if rerr == nil {
+		rerr = errors.New("retry: no response")
 	}
-	return nil, err
+	return nil, rerr
 }
 
 // retryableError reports whether a transport error is worth another try: connection

@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -59,6 +60,7 @@ var ErrMissingCredentials = errors.New("rdsbackup: AK/SK signing needs both an a
 // SDK-HMAC-SHA256. A Signer is safe for concurrent use as long as its fields
 // are not changed while it signs.
 type Signer struct {
+	// AccessKey and SecretKey are the AK/SK pair; both are required.
 	AccessKey, SecretKey string
 	// SecurityToken is the token of temporary credentials; when set it is
 	// sent (and signed) as X-Security-Token.
@@ -72,10 +74,12 @@ type Signer struct {
 
 // Sign signs req in place. It removes any previous Authorization header,
 // sets X-Sdk-Date (from Now, in UTC), X-Project-Id and X-Security-Token (when
-// configured), then sets Authorization. Every header of req.Header is signed
-// except Content-Type and headers whose name contains "_". A request body is
-// hashed through req.GetBody when set; a body without GetBody is read and
-// replaced by an in-memory copy (and GetBody is set).
+// configured), then sets Authorization. Every header in req.Header that has a
+// value is signed, except names starting with "Content-Type" and names
+// containing "_" (the Host header is not in req.Header, so it is not signed).
+// A request body is hashed through req.GetBody when set; a body without
+// GetBody is read and replaced by an in-memory copy (and GetBody is set).
+// Signing again (a retry) replaces the date and the signature.
 //
 // Sign returns ErrMissingCredentials (and changes nothing) when the access
 // key or the secret key is empty; it never panics on a nil Signer or request.
@@ -111,7 +115,7 @@ func (s *Signer) Sign(req *http.Request) error {
 	var canonArr [1024]byte
 	canon, err := sigAppendCanonicalRequest(canonArr[:0], req, names)
 	if err != nil {
-		return err
+		return fmt.Errorf("rdsbackup: reading the request body to sign it: %w", err)
 	}
 	mac := sigMAC(s.SecretKey, date, canon)
 
@@ -351,7 +355,8 @@ func sigQuoteShort(n string) string {
 	return `"` + n + `"`
 }
 
-// sigMAC returns HMAC-SHA256(secret, string to sign).
+// sigMAC returns HMAC-SHA256(secret, string to sign) for the canonical
+// request canon.
 func sigMAC(secret, date string, canon []byte) [sha256.Size]byte {
 	sum := sha256.Sum256(canon)
 	var stsArr [len(SignAlgorithm) + 1 + len(SdkDateFormat) + 1 + 2*sha256.Size]byte
@@ -360,12 +365,35 @@ func sigMAC(secret, date string, canon []byte) [sha256.Size]byte {
 	sts = append(sts, date...)
 	sts = append(sts, '\n')
 	sts = hex.AppendEncode(sts, sum[:])
+	return sigHMAC(secret, sts)
+}
 
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(sts)
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
+// sigHMAC is HMAC-SHA256 (RFC 2104) computed with sha256.Sum256 over stack
+// buffers: H((K^opad) || H((K^ipad) || msg)). It equals crypto/hmac's result
+// (tested) without its eight allocations per call.
+func sigHMAC(key string, msg []byte) [sha256.Size]byte {
+	const blockSize = 64 // sha256.BlockSize
+	var k [blockSize]byte
+	if len(key) > blockSize {
+		h := sha256.Sum256([]byte(key))
+		copy(k[:], h[:])
+	} else {
+		copy(k[:], key)
+	}
+	var innerArr [blockSize + 128]byte
+	inner := innerArr[:blockSize]
+	for i, c := range k {
+		inner[i] = c ^ 0x36
+	}
+	inner = append(inner, msg...)
+	innerSum := sha256.Sum256(inner)
+
+	var outer [blockSize + sha256.Size]byte
+	for i, c := range k {
+		outer[i] = c ^ 0x5c
+	}
+	copy(outer[blockSize:], innerSum[:])
+	return sha256.Sum256(outer[:])
 }
 
 // sigAppendCanonicalRequest appends the canonical request of req to dst.

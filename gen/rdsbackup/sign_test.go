@@ -22,7 +22,7 @@ import (
 // Reference implementation: deliberately simple and independent of sign.go
 // (fmt, sort, strings, url.Values), written from the algorithm's description.
 
-func refEscape(s string) string {
+func sigRefEscape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -35,10 +35,10 @@ func refEscape(s string) string {
 	return b.String()
 }
 
-func refCanonicalURI(path string) string {
+func sigRefCanonicalURI(path string) string {
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
-		segs[i] = refEscape(s)
+		segs[i] = sigRefEscape(s)
 	}
 	u := strings.Join(segs, "/")
 	if !strings.HasSuffix(u, "/") {
@@ -47,7 +47,7 @@ func refCanonicalURI(path string) string {
 	return u
 }
 
-func refCanonicalQuery(u *url.URL) string {
+func sigRefCanonicalQuery(u *url.URL) string {
 	q := u.Query()
 	keys := make([]string, 0, len(q))
 	for k := range q {
@@ -59,14 +59,14 @@ func refCanonicalQuery(u *url.URL) string {
 		vs := append([]string(nil), q[k]...)
 		sort.Strings(vs)
 		for _, v := range vs {
-			parts = append(parts, refEscape(k)+"="+refEscape(v))
+			parts = append(parts, sigRefEscape(k)+"="+sigRefEscape(v))
 		}
 	}
 	return strings.Join(parts, "&")
 }
 
-// refSignedHeaders: every header except content-type* and names with "_".
-func refSignedHeaders(h http.Header) []string {
+// sigRefSignedHeaders: every header except content-type* and names with "_".
+func sigRefSignedHeaders(h http.Header) []string {
 	var names []string
 	for k := range h {
 		l := strings.ToLower(k)
@@ -79,7 +79,7 @@ func refSignedHeaders(h http.Header) []string {
 	return names
 }
 
-func refCanonicalHeaders(req *http.Request, names []string) string {
+func sigRefCanonicalHeaders(req *http.Request, names []string) string {
 	var lines []string
 	for _, n := range names {
 		var vals []string
@@ -102,13 +102,13 @@ func refCanonicalHeaders(req *http.Request, names []string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-func refCanonicalRequest(req *http.Request, names []string, body []byte) string {
+func sigRefCanonicalRequest(req *http.Request, names []string, body []byte) string {
 	return fmt.Sprintf("%s\n%s\n%s\n%s\n%s\n%x",
-		req.Method, refCanonicalURI(req.URL.Path), refCanonicalQuery(req.URL),
-		refCanonicalHeaders(req, names), strings.Join(names, ";"), sha256.Sum256(body))
+		req.Method, sigRefCanonicalURI(req.URL.Path), sigRefCanonicalQuery(req.URL),
+		sigRefCanonicalHeaders(req, names), strings.Join(names, ";"), sha256.Sum256(body))
 }
 
-func refAuthorization(ak, sk, date, canonical string, names []string) string {
+func sigRefAuthorization(ak, sk, date, canonical string, names []string) string {
 	sts := fmt.Sprintf("SDK-HMAC-SHA256\n%s\n%x", date, sha256.Sum256([]byte(canonical)))
 	m := hmac.New(sha256.New, []byte(sk))
 	m.Write([]byte(sts))
@@ -118,19 +118,19 @@ func refAuthorization(ak, sk, date, canonical string, names []string) string {
 // ---------------------------------------------------------------------------
 
 const (
-	testAK        = "AccessKey"
-	testSK        = "SecretKey"
-	testProject   = "97b026aa9cc4417888c14c84a1ad9860"
-	testBackupID  = "c0c9f155c7b7423a9d30f0175998b63bbr01"
-	testEndpoint  = "https://rds.ap-southeast-1.myhuaweicloud.com"
-	testFilesPath = "/v3/" + testProject + "/backup-files"
+	sigTestAK        = "AccessKey"
+	sigTestSK        = "SecretKey"
+	sigTestProject   = "97b026aa9cc4417888c14c84a1ad9860"
+	sigTestBackupID  = "c0c9f155c7b7423a9d30f0175998b63bbr01"
+	sigTestEndpoint  = "https://rds.ap-southeast-1.myhuaweicloud.com"
+	sigTestFilesPath = "/v3/" + sigTestProject + "/backup-files"
 )
 
-var testTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+var sigTestTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func fixedNow(t time.Time) func() time.Time { return func() time.Time { return t } }
+func sigFixedNow(t time.Time) func() time.Time { return func() time.Time { return t } }
 
-func newReq(t testing.TB, method, rawURL string, body io.Reader) *http.Request {
+func sigNewReq(t testing.TB, method, rawURL string, body io.Reader) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, rawURL, body)
 	if err != nil {
@@ -139,8 +139,8 @@ func newReq(t testing.TB, method, rawURL string, body io.Reader) *http.Request {
 	return req
 }
 
-// signedHeaderList extracts the SignedHeaders list of an Authorization value.
-func signedHeaderList(t testing.TB, auth string) []string {
+// sigSignedHeaderList extracts the SignedHeaders list of an Authorization value.
+func sigSignedHeaderList(t testing.TB, auth string) []string {
 	t.Helper()
 	_, after, ok := strings.Cut(auth, "SignedHeaders=")
 	if !ok {
@@ -150,8 +150,8 @@ func signedHeaderList(t testing.TB, auth string) []string {
 	return strings.Split(list, ";")
 }
 
-// wire sends req through its HTTP/1.1 wire form and parses it as a server would.
-func wire(t testing.TB, req *http.Request) *http.Request {
+// sigWire sends req through its HTTP/1.1 wire form and parses it as a server would.
+func sigWire(t testing.TB, req *http.Request) *http.Request {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := req.Write(&buf); err != nil {
@@ -200,11 +200,11 @@ func TestSignPublishedVectors(t *testing.T) {
 			if tc.body != "" {
 				body = strings.NewReader(tc.body)
 			}
-			req := newReq(t, tc.method, tc.url, body)
+			req := sigNewReq(t, tc.method, tc.url, body)
 			for k, v := range tc.headers {
 				req.Header[k] = []string{v} // as given, like the SDK's header map
 			}
-			s := &Signer{AccessKey: testAK, SecretKey: testSK, Now: fixedNow(sdkDate)}
+			s := &Signer{AccessKey: sigTestAK, SecretKey: sigTestSK, Now: sigFixedNow(sdkDate)}
 			if err := s.Sign(req); err != nil {
 				t.Fatal(err)
 			}
@@ -222,10 +222,10 @@ func TestSignPublishedVectors(t *testing.T) {
 // pins its signature (computed independently with openssl dgst -hmac).
 func TestCanonicalRequestLiteral(t *testing.T) {
 	t.Parallel()
-	req := newReq(t, http.MethodGet, testEndpoint+testFilesPath+"?backup_id="+testBackupID, nil)
+	req := sigNewReq(t, http.MethodGet, sigTestEndpoint+sigTestFilesPath+"?backup_id="+sigTestBackupID, nil)
 	req.Header.Set("X-Language", "en-us")
 	req.Header.Set("Content-Type", "application/json")
-	s := &Signer{AccessKey: testAK, SecretKey: testSK, ProjectID: testProject, Now: fixedNow(testTime)}
+	s := &Signer{AccessKey: sigTestAK, SecretKey: sigTestSK, ProjectID: sigTestProject, Now: sigFixedNow(sigTestTime)}
 	if err := s.Sign(req); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestSignMatchesReference(t *testing.T) {
 		{
 			name:       "backup-files path gets a trailing slash",
 			method:     http.MethodGet,
-			url:        testEndpoint + testFilesPath + "?backup_id=" + testBackupID,
+			url:        sigTestEndpoint + sigTestFilesPath + "?backup_id=" + sigTestBackupID,
 			wantURI:    "/v3/97b026aa9cc4417888c14c84a1ad9860/backup-files/",
 			wantQuery:  "backup_id=c0c9f155c7b7423a9d30f0175998b63bbr01",
 			wantSigned: "x-sdk-date",
@@ -278,9 +278,9 @@ func TestSignMatchesReference(t *testing.T) {
 		{
 			name:    "all headers of a real call",
 			method:  http.MethodGet,
-			url:     testEndpoint + testFilesPath + "?backup_id=" + testBackupID,
+			url:     sigTestEndpoint + sigTestFilesPath + "?backup_id=" + sigTestBackupID,
 			headers: [][2]string{{"X-Language", "en-us"}, {"Content-Type", "application/json;charset=utf8"}, {"X_Custom_Header", "x"}, {"User-Agent", "rdsbackup-go/test"}},
-			signer:  Signer{ProjectID: testProject, SecurityToken: "tmp-token/+=="},
+			signer:  Signer{ProjectID: sigTestProject, SecurityToken: "tmp-token/+=="},
 			wantURI: "/v3/97b026aa9cc4417888c14c84a1ad9860/backup-files/",
 			// Content-Type and X_Custom_Header are not signed.
 			wantSigned: "user-agent;x-language;x-project-id;x-sdk-date;x-security-token",
@@ -295,7 +295,7 @@ func TestSignMatchesReference(t *testing.T) {
 		{
 			name:   "odd characters in the path",
 			method: http.MethodGet,
-			url: testEndpoint + "/v3/" + url.PathEscape("a b+c*~é") + "/" + url.PathEscape("dir/file") +
+			url: sigTestEndpoint + "/v3/" + url.PathEscape("a b+c*~é") + "/" + url.PathEscape("dir/file") +
 				"/" + url.PathEscape("100%") + "/x",
 			// The canonical URI is built from the decoded path, so a "/" that
 			// was %2F on the wire is a separator here.
@@ -304,7 +304,7 @@ func TestSignMatchesReference(t *testing.T) {
 		{
 			name:   "odd characters in the query",
 			method: http.MethodGet,
-			url: testEndpoint + testFilesPath + "?" + url.Values{
+			url: sigTestEndpoint + sigTestFilesPath + "?" + url.Values{
 				"na me": {"a+b* ~é/"}, "path": {"/tmp/123"}, "q": {"一 (&=?!#%.*)"},
 			}.Encode(),
 			wantQuery: "na%20me=a%2Bb%2A%20~%C3%A9%2F&path=%2Ftmp%2F123&q=%E4%B8%80%20%28%26%3D%3F%21%23%25.%2A%29",
@@ -312,46 +312,46 @@ func TestSignMatchesReference(t *testing.T) {
 		{
 			name:      "several keys, several values, sorted; empty value",
 			method:    http.MethodGet,
-			url:       testEndpoint + testFilesPath + "?marker=b&marker=a&limit=10&Limit=2&empty&marker=a",
+			url:       sigTestEndpoint + sigTestFilesPath + "?marker=b&marker=a&limit=10&Limit=2&empty&marker=a",
 			wantQuery: "Limit=2&empty=&limit=10&marker=a&marker=a&marker=b",
 		},
 		{
 			name:      "pairs net/url drops are dropped",
 			method:    http.MethodGet,
-			url:       testEndpoint + "/p?a=1;b=2&bad=%zz&ok=1&&=v",
+			url:       sigTestEndpoint + "/p?a=1;b=2&bad=%zz&ok=1&&=v",
 			wantQuery: "=v&ok=1",
 		},
 		{
 			name:      "more pairs than the fast path holds",
 			method:    http.MethodGet,
-			url:       testEndpoint + "/p?" + strings.Repeat("k=v&", 40) + "a=z",
+			url:       sigTestEndpoint + "/p?" + strings.Repeat("k=v&", 40) + "a=z",
 			wantQuery: "a=z" + strings.Repeat("&k=v", 40),
 		},
 		{
 			name:       "multi-valued header, padded values",
 			method:     http.MethodGet,
-			url:        testEndpoint + "/p",
+			url:        sigTestEndpoint + "/p",
 			headers:    [][2]string{{"X-Multi", "  b "}, {"X-Multi", "a"}, {"X-Language", "\ten-us "}},
 			wantSigned: "x-language;x-multi;x-sdk-date",
 		},
 		{
 			name:       "Content-Type prefix and underscore names are not signed",
 			method:     http.MethodGet,
-			url:        testEndpoint + "/p",
+			url:        sigTestEndpoint + "/p",
 			headers:    [][2]string{{"Content-Type-Options", "x"}, {"Content-Type", "text/plain"}, {"A_B", "1"}, {"X-Ab", "2"}},
 			wantSigned: "x-ab;x-sdk-date",
 		},
 		{
 			name:    "POST with body (GetBody)",
 			method:  http.MethodPost,
-			url:     testEndpoint + "/p?x=1",
+			url:     sigTestEndpoint + "/p?x=1",
 			body:    `{"a":1}`,
 			headers: [][2]string{{"Content-Type", "application/json"}},
 		},
 		{
 			name:      "PUT with body without GetBody",
 			method:    http.MethodPut,
-			url:       testEndpoint + "/p",
+			url:       sigTestEndpoint + "/p",
 			body:      "raw body bytes",
 			noGetBody: true,
 		},
@@ -366,20 +366,20 @@ func TestSignMatchesReference(t *testing.T) {
 					body = io.MultiReader(body) // hides the concrete type from NewRequest
 				}
 			}
-			req := newReq(t, tc.method, tc.url, body)
+			req := sigNewReq(t, tc.method, tc.url, body)
 			for _, h := range tc.headers {
 				req.Header.Add(h[0], h[1])
 			}
 			s := tc.signer
-			s.AccessKey, s.SecretKey, s.Now = testAK, testSK, fixedNow(testTime)
+			s.AccessKey, s.SecretKey, s.Now = sigTestAK, sigTestSK, sigFixedNow(sigTestTime)
 			if err := s.Sign(req); err != nil {
 				t.Fatal(err)
 			}
 			auth := req.Header.Get("Authorization")
 
-			names := refSignedHeaders(req.Header)
-			names = removeString(names, "authorization")
-			ref := refCanonicalRequest(req, names, []byte(tc.body))
+			names := sigRefSignedHeaders(req.Header)
+			names = sigRemoveString(names, "authorization")
+			ref := sigRefCanonicalRequest(req, names, []byte(tc.body))
 			got, err := CanonicalRequest(req, names)
 			if err != nil {
 				t.Fatal(err)
@@ -387,7 +387,7 @@ func TestSignMatchesReference(t *testing.T) {
 			if got != ref {
 				t.Errorf("canonical request\n got %q\nwant %q", got, ref)
 			}
-			if want := refAuthorization(testAK, testSK, "20240102T030405Z", ref, names); auth != want {
+			if want := sigRefAuthorization(sigTestAK, sigTestSK, "20240102T030405Z", ref, names); auth != want {
 				t.Errorf("Authorization\n got %s\nwant %s", auth, want)
 			}
 
@@ -399,7 +399,7 @@ func TestSignMatchesReference(t *testing.T) {
 				t.Errorf("canonical query = %q, want %q", lines[2], tc.wantQuery)
 			}
 			if tc.wantSigned != "" {
-				if got := strings.Join(signedHeaderList(t, auth), ";"); got != tc.wantSigned {
+				if got := strings.Join(sigSignedHeaderList(t, auth), ";"); got != tc.wantSigned {
 					t.Errorf("SignedHeaders = %q, want %q", got, tc.wantSigned)
 				}
 			}
@@ -413,7 +413,7 @@ func TestSignMatchesReference(t *testing.T) {
 	}
 }
 
-func removeString(ss []string, s string) []string {
+func sigRemoveString(ss []string, s string) []string {
 	out := ss[:0]
 	for _, v := range ss {
 		if v != s {
@@ -421,6 +421,31 @@ func removeString(ss []string, s string) []string {
 		}
 	}
 	return out
+}
+
+// TestHMACMatchesCryptoHMAC: the allocation-free HMAC equals crypto/hmac for
+// keys shorter than, equal to and longer than the SHA-256 block.
+func TestHMACMatchesCryptoHMAC(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ key, msg string }{
+		{"", ""},
+		{"SecretKey", "SDK-HMAC-SHA256\n20060102T150405Z\n" + strings.Repeat("a", 64)},
+		{strings.Repeat("k", 63), "m"},
+		{strings.Repeat("k", 64), "message"},
+		{strings.Repeat("k", 65), "message"},
+		{strings.Repeat("long key ", 30), strings.Repeat("long message ", 40)}, // msg beyond the stack buffer
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("key%d_msg%d", len(tc.key), len(tc.msg)), func(t *testing.T) {
+			t.Parallel()
+			m := hmac.New(sha256.New, []byte(tc.key))
+			m.Write([]byte(tc.msg))
+			want := m.Sum(nil)
+			if got := sigHMAC(tc.key, []byte(tc.msg)); !bytes.Equal(got[:], want) {
+				t.Errorf("sigHMAC = %x, want %x", got, want)
+			}
+		})
+	}
 }
 
 func TestSignHeaders(t *testing.T) {
@@ -449,7 +474,7 @@ func TestSignHeaders(t *testing.T) {
 		{
 			name:   "X-Project-Id of the request wins",
 			before: http.Header{"X-Project-Id": {"other"}},
-			signer: Signer{ProjectID: testProject},
+			signer: Signer{ProjectID: sigTestProject},
 			check: func(t *testing.T, h http.Header) {
 				if got := h.Values("X-Project-Id"); len(got) != 1 || got[0] != "other" {
 					t.Errorf("X-Project-Id = %q", got)
@@ -458,9 +483,9 @@ func TestSignHeaders(t *testing.T) {
 		},
 		{
 			name:   "project and security token are set and signed",
-			signer: Signer{ProjectID: testProject, SecurityToken: "tok"},
+			signer: Signer{ProjectID: sigTestProject, SecurityToken: "tok"},
 			check: func(t *testing.T, h http.Header) {
-				if h.Get("X-Project-Id") != testProject || h.Get("X-Security-Token") != "tok" {
+				if h.Get("X-Project-Id") != sigTestProject || h.Get("X-Security-Token") != "tok" {
 					t.Errorf("headers = %v", h)
 				}
 				if !strings.Contains(h.Get("Authorization"), "SignedHeaders=x-project-id;x-sdk-date;x-security-token,") {
@@ -470,7 +495,7 @@ func TestSignHeaders(t *testing.T) {
 		},
 		{
 			name:   "UTC date from a non-UTC clock",
-			signer: Signer{Now: fixedNow(testTime.In(time.FixedZone("UTC+8", 8*3600)))},
+			signer: Signer{Now: sigFixedNow(sigTestTime.In(time.FixedZone("UTC+8", 8*3600)))},
 			check: func(t *testing.T, h http.Header) {
 				if h.Get("X-Sdk-Date") != "20240102T030405Z" {
 					t.Errorf("X-Sdk-Date = %q", h.Get("X-Sdk-Date"))
@@ -481,20 +506,20 @@ func TestSignHeaders(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req := newReq(t, http.MethodGet, testEndpoint+testFilesPath, nil)
+			req := sigNewReq(t, http.MethodGet, sigTestEndpoint+sigTestFilesPath, nil)
 			for k, v := range tc.before {
 				req.Header[k] = v
 			}
 			s := tc.signer
-			s.AccessKey, s.SecretKey = testAK, testSK
+			s.AccessKey, s.SecretKey = sigTestAK, sigTestSK
 			if s.Now == nil {
-				s.Now = fixedNow(testTime)
+				s.Now = sigFixedNow(sigTestTime)
 			}
 			if err := s.Sign(req); err != nil {
 				t.Fatal(err)
 			}
 			tc.check(t, req.Header)
-			if err := VerifyRequest(req, secrets, testTime, 0); err != nil {
+			if err := VerifyRequest(req, sigSecrets, sigTestTime, 0); err != nil {
 				t.Errorf("VerifyRequest: %v", err)
 			}
 		})
@@ -509,13 +534,13 @@ func TestSignRefusesMissingCredentials(t *testing.T) {
 	}{
 		{"nil signer", nil},
 		{"empty", &Signer{}},
-		{"no access key", &Signer{SecretKey: testSK}},
-		{"no secret key", &Signer{AccessKey: testAK}},
+		{"no access key", &Signer{SecretKey: sigTestSK}},
+		{"no secret key", &Signer{AccessKey: sigTestAK}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req := newReq(t, http.MethodGet, testEndpoint+testFilesPath, nil)
+			req := sigNewReq(t, http.MethodGet, sigTestEndpoint+sigTestFilesPath, nil)
 			err := tc.signer.Sign(req)
 			if !errors.Is(err, ErrMissingCredentials) {
 				t.Fatalf("Sign = %v, want ErrMissingCredentials", err)
@@ -528,7 +553,7 @@ func TestSignRefusesMissingCredentials(t *testing.T) {
 			}
 		})
 	}
-	if err := (&Signer{AccessKey: testAK, SecretKey: testSK}).Sign(nil); err == nil {
+	if err := (&Signer{AccessKey: sigTestAK, SecretKey: sigTestSK}).Sign(nil); err == nil {
 		t.Error("Sign(nil) succeeded")
 	}
 }
@@ -542,14 +567,14 @@ func TestRequestEditorsSetHeaders(t *testing.T) {
 		want    string // prefix of the header value
 		wantErr bool
 	}{
-		{"signer", (&Signer{AccessKey: testAK, SecretKey: testSK}).RequestEditor(), "Authorization", "SDK-HMAC-SHA256 Access=AccessKey, ", false},
+		{"signer", (&Signer{AccessKey: sigTestAK, SecretKey: sigTestSK}).RequestEditor(), "Authorization", "SDK-HMAC-SHA256 Access=AccessKey, ", false},
 		{"token", TokenAuth("MIIT-token"), "X-Auth-Token", "MIIT-token", false},
 		{"empty token", TokenAuth(""), "X-Auth-Token", "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req := newReq(t, http.MethodGet, testEndpoint+testFilesPath, nil)
+			req := sigNewReq(t, http.MethodGet, sigTestEndpoint+sigTestFilesPath, nil)
 			err := tc.editor(context.Background(), req)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("editor error = %v, wantErr %v", err, tc.wantErr)
@@ -564,14 +589,14 @@ func TestRequestEditorsSetHeaders(t *testing.T) {
 // ---------------------------------------------------------------------------
 // VerifyRequest
 
-func secrets(ak string) (string, bool) {
-	if ak == testAK {
-		return testSK, true
+func sigSecrets(ak string) (string, bool) {
+	if ak == sigTestAK {
+		return sigTestSK, true
 	}
 	return "", false
 }
 
-var hex64 = regexp.MustCompile(`[0-9a-fA-F]{64}`)
+var sigHex64 = regexp.MustCompile(`[0-9a-fA-F]{64}`)
 
 func TestVerifyRequest(t *testing.T) {
 	t.Parallel()
@@ -586,19 +611,19 @@ func TestVerifyRequest(t *testing.T) {
 		secretFor func(string) (string, bool)
 		now       time.Time
 		maxSkew   time.Duration
-		wire      bool // parse the request from its wire form first
+		viaWire   bool // parse the request from its wire form first
 		want      SignatureFailure
 		ok        bool
 	}{
 		{name: "as signed", ok: true},
-		{name: "as signed, through the wire", wire: true, ok: true},
-		{name: "14 minutes later", now: testTime.Add(14 * time.Minute), ok: true},
-		{name: "16 minutes later", now: testTime.Add(16 * time.Minute), want: SigStaleDate},
-		{name: "16 minutes earlier (date in the future)", now: testTime.Add(-16 * time.Minute), want: SigStaleDate},
-		{name: "custom skew", now: testTime.Add(2 * time.Minute), maxSkew: time.Minute, want: SigStaleDate},
-		{name: "tampered query value", mutate: func(r *http.Request) { r.URL.RawQuery = "backup_id=" + testBackupID + "x" }, want: SigMismatch},
+		{name: "as signed, through the wire", viaWire: true, ok: true},
+		{name: "14 minutes later", now: sigTestTime.Add(14 * time.Minute), ok: true},
+		{name: "16 minutes later", now: sigTestTime.Add(16 * time.Minute), want: SigStaleDate},
+		{name: "16 minutes earlier (date in the future)", now: sigTestTime.Add(-16 * time.Minute), want: SigStaleDate},
+		{name: "custom skew", now: sigTestTime.Add(2 * time.Minute), maxSkew: time.Minute, want: SigStaleDate},
+		{name: "tampered query value", mutate: func(r *http.Request) { r.URL.RawQuery = "backup_id=" + sigTestBackupID + "x" }, want: SigMismatch},
 		{name: "added query value", mutate: func(r *http.Request) { r.URL.RawQuery += "&limit=1" }, want: SigMismatch},
-		{name: "tampered path", mutate: func(r *http.Request) { r.URL.Path = "/v3/" + testProject + "/backups" }, want: SigMismatch},
+		{name: "tampered path", mutate: func(r *http.Request) { r.URL.Path = "/v3/" + sigTestProject + "/backups" }, want: SigMismatch},
 		{name: "tampered method", mutate: func(r *http.Request) { r.Method = http.MethodDelete }, want: SigMismatch},
 		{name: "tampered signed header", mutate: func(r *http.Request) { r.Header.Set("X-Language", "zh-cn") }, want: SigMismatch},
 		{name: "unsigned header may change", mutate: func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }, ok: true},
@@ -643,26 +668,26 @@ func TestVerifyRequest(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req := newReq(t, http.MethodGet, testEndpoint+testFilesPath+"?backup_id="+testBackupID, nil)
+			req := sigNewReq(t, http.MethodGet, sigTestEndpoint+sigTestFilesPath+"?backup_id="+sigTestBackupID, nil)
 			req.Header.Set("X-Language", "en-us")
 			req.Header.Set("Content-Type", "application/json")
-			s := &Signer{AccessKey: testAK, SecretKey: testSK, ProjectID: testProject, Now: fixedNow(testTime)}
+			s := &Signer{AccessKey: sigTestAK, SecretKey: sigTestSK, ProjectID: sigTestProject, Now: sigFixedNow(sigTestTime)}
 			if err := s.Sign(req); err != nil {
 				t.Fatal(err)
 			}
-			if tc.wire {
-				req = wire(t, req)
+			if tc.viaWire {
+				req = sigWire(t, req)
 			}
 			if tc.mutate != nil {
 				tc.mutate(req)
 			}
-			secretFor := secrets
+			secretFor := sigSecrets
 			if tc.secretFor != nil || tc.name == "nil secretFor" {
 				secretFor = tc.secretFor
 			}
 			now := tc.now
 			if now.IsZero() {
-				now = testTime
+				now = sigTestTime
 			}
 			err := VerifyRequest(req, secretFor, now, tc.maxSkew)
 			if tc.ok {
@@ -679,7 +704,7 @@ func TestVerifyRequest(t *testing.T) {
 				t.Errorf("Reason = %q, want %q (%v)", se.Reason, tc.want, err)
 			}
 			msg := err.Error()
-			if strings.Contains(msg, testSK) || strings.Contains(msg, "OtherSecret") || hex64.MatchString(msg) {
+			if strings.Contains(msg, sigTestSK) || strings.Contains(msg, "OtherSecret") || sigHex64.MatchString(msg) {
 				t.Errorf("error text leaks a secret or a signature: %q", msg)
 			}
 		})
@@ -704,13 +729,13 @@ func TestVerifyHostHeader(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req := newReq(t, http.MethodGet, "https://rds.example.com:8443/v3/p/backup-files?backup_id=1", nil)
+			req := sigNewReq(t, http.MethodGet, "https://rds.example.com:8443/v3/p/backup-files?backup_id=1", nil)
 			req.Host = tc.signedHost
 			req.Header.Set("X-Sdk-Date", date)
 			names := []string{"host", "x-sdk-date"}
-			req.Header.Set("Authorization", refAuthorization(testAK, testSK, date, refCanonicalRequest(req, names, nil), names))
+			req.Header.Set("Authorization", sigRefAuthorization(sigTestAK, sigTestSK, date, sigRefCanonicalRequest(req, names, nil), names))
 			req.Host = tc.reqHost
-			err := VerifyRequest(req, secrets, testTime, 0)
+			err := VerifyRequest(req, sigSecrets, sigTestTime, 0)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("VerifyRequest = %v", err)
@@ -740,15 +765,15 @@ func TestVerifyBodyThroughWire(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req := newReq(t, http.MethodPost, testEndpoint+"/v3/p/x", strings.NewReader(tc.body))
-			if err := (&Signer{AccessKey: testAK, SecretKey: testSK, Now: fixedNow(testTime)}).Sign(req); err != nil {
+			req := sigNewReq(t, http.MethodPost, sigTestEndpoint+"/v3/p/x", strings.NewReader(tc.body))
+			if err := (&Signer{AccessKey: sigTestAK, SecretKey: sigTestSK, Now: sigFixedNow(sigTestTime)}).Sign(req); err != nil {
 				t.Fatal(err)
 			}
-			srv := wire(t, req)
+			srv := sigWire(t, req)
 			if tc.tamper {
 				srv.Body = io.NopCloser(strings.NewReader(tc.body + " "))
 			}
-			err := VerifyRequest(srv, secrets, testTime, 0)
+			err := VerifyRequest(srv, sigSecrets, sigTestTime, 0)
 			if tc.want == "" && err != nil {
 				t.Fatalf("VerifyRequest = %v", err)
 			}
@@ -765,8 +790,8 @@ func TestVerifyBodyThroughWire(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 
-// validHeaderValue is a simplified httpguts.ValidHeaderFieldValue.
-func validHeaderValue(v string) bool {
+// sigValidHeaderValue is a simplified httpguts.ValidHeaderFieldValue.
+func sigValidHeaderValue(v string) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
 			return false
@@ -776,37 +801,37 @@ func validHeaderValue(v string) bool {
 }
 
 func FuzzSignVerify(f *testing.F) {
-	f.Add(testProject, "backup_id", testBackupID, "en-us")
+	f.Add(sigTestProject, "backup_id", sigTestBackupID, "en-us")
 	f.Add("a b+c*~é", "na me", "a+b* ~é/", "  padded\t")
 	f.Add("dir%2Ffile", "x;y", "a&b=c", "")
 	f.Add("..", "=", "%zz", "\xff\xfe")
 	f.Add("", "", "", "\u00a0nbsp\u00a0")
 	f.Fuzz(func(t *testing.T, seg, key, value, header string) {
-		if !validHeaderValue(header) {
+		if !sigValidHeaderValue(header) {
 			t.Skip()
 		}
-		raw := testEndpoint + "/v3/" + url.PathEscape(seg) + "/backup-files?" + url.Values{key: {value}}.Encode()
+		raw := sigTestEndpoint + "/v3/" + url.PathEscape(seg) + "/backup-files?" + url.Values{key: {value}}.Encode()
 		req, err := http.NewRequest(http.MethodGet, raw, nil)
 		if err != nil {
 			t.Skip()
 		}
 		req.Header.Set("X-Fuzz", header)
-		s := &Signer{AccessKey: testAK, SecretKey: testSK, ProjectID: testProject, SecurityToken: header, Now: fixedNow(testTime)}
+		s := &Signer{AccessKey: sigTestAK, SecretKey: sigTestSK, ProjectID: sigTestProject, SecurityToken: header, Now: sigFixedNow(sigTestTime)}
 		if err := s.Sign(req); err != nil {
 			t.Fatal(err)
 		}
-		names := signedHeaderList(t, req.Header.Get("Authorization"))
+		names := sigSignedHeaderList(t, req.Header.Get("Authorization"))
 		got, err := CanonicalRequest(req, names)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ref := refCanonicalRequest(req, names, nil); got != ref {
+		if ref := sigRefCanonicalRequest(req, names, nil); got != ref {
 			t.Fatalf("canonical request differs from the reference\n got %q\nwant %q", got, ref)
 		}
-		if err := VerifyRequest(req, secrets, testTime, 0); err != nil {
+		if err := VerifyRequest(req, sigSecrets, sigTestTime, 0); err != nil {
 			t.Fatalf("VerifyRequest(signed request) = %v", err)
 		}
-		if err := VerifyRequest(wire(t, req), secrets, testTime, 0); err != nil {
+		if err := VerifyRequest(sigWire(t, req), sigSecrets, sigTestTime, 0); err != nil {
 			t.Fatalf("VerifyRequest(request from the wire) = %v", err)
 		}
 	})
@@ -815,10 +840,10 @@ func FuzzSignVerify(f *testing.F) {
 // ---------------------------------------------------------------------------
 
 func BenchmarkSign(b *testing.B) {
-	req := newReq(b, http.MethodGet, testEndpoint+testFilesPath+"?backup_id="+testBackupID, nil)
+	req := sigNewReq(b, http.MethodGet, sigTestEndpoint+sigTestFilesPath+"?backup_id="+sigTestBackupID, nil)
 	req.Header.Set("X-Language", "en-us")
 	req.Header.Set("User-Agent", "rdsbackup-go/0.1.0")
-	s := &Signer{AccessKey: testAK, SecretKey: testSK, ProjectID: testProject, Now: fixedNow(testTime)}
+	s := &Signer{AccessKey: sigTestAK, SecretKey: sigTestSK, ProjectID: sigTestProject, Now: sigFixedNow(sigTestTime)}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := s.Sign(req); err != nil {
@@ -828,15 +853,15 @@ func BenchmarkSign(b *testing.B) {
 }
 
 func BenchmarkVerifyRequest(b *testing.B) {
-	req := newReq(b, http.MethodGet, testEndpoint+testFilesPath+"?backup_id="+testBackupID, nil)
+	req := sigNewReq(b, http.MethodGet, sigTestEndpoint+sigTestFilesPath+"?backup_id="+sigTestBackupID, nil)
 	req.Header.Set("X-Language", "en-us")
-	s := &Signer{AccessKey: testAK, SecretKey: testSK, ProjectID: testProject, Now: fixedNow(testTime)}
+	s := &Signer{AccessKey: sigTestAK, SecretKey: sigTestSK, ProjectID: sigTestProject, Now: sigFixedNow(sigTestTime)}
 	if err := s.Sign(req); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := VerifyRequest(req, secrets, testTime, 0); err != nil {
+		if err := VerifyRequest(req, sigSecrets, sigTestTime, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,0 +1,14 @@
+package fake_test
+
+import (
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+}
+
+func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

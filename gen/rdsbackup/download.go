@@ -441,6 +441,9 @@ func (d *Downloader) copyBody(rsp *http.Response, out *os.File, limit int64, buf
 			if werr != nil {
 				return n + adjust, 0, werr
 			}
+			if ctx.Err() != nil { // cancelled: stop now, even if more data is already buffered
+				return n + adjust, 0, context.Cause(ctx)
+			}
 		}
 		if rerr == io.EOF {
 			if n > limit {

@@ -3,6 +3,7 @@ package rdsbackup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -64,7 +65,9 @@ func classify(ctx context.Context, resp *http.Response, err error) (error, bool)
 func (t *retryTransport) retry(req *http.Request, resp *http.Response, err error) (*http.Response, error) {
 	ctx := req.Context()
 	pending := true
+	attempts := 0
 	var last *http.Response
+	var lastErr error // the last transport error, to explain a give-up on the deadline
 	op := func() (*http.Response, error) {
 		if pending { // the first attempt's outcome, already in hand
 			pending = false
@@ -84,7 +87,11 @@ func (t *retryTransport) retry(req *http.Request, resp *http.Response, err error
 			}
 			resp, err = t.next.RoundTrip(r)
 		}
+		attempts++
 		last = resp
+		if err != nil {
+			lastErr = err
+		}
 		cerr, _ := classify(ctx, resp, err)
 		return resp, cerr
 	}
@@ -105,6 +112,9 @@ func (t *retryTransport) retry(req *http.Request, resp *http.Response, err error
 	}
 	if rerr == nil {
 		rerr = errors.New("retry: no response")
+	}
+	if ctx.Err() != nil && lastErr != nil && !errors.Is(lastErr, ctx.Err()) {
+		return nil, fmt.Errorf("%w after %d attempts; the last failed with: %v", rerr, attempts, lastErr)
 	}
 	return nil, rerr
 }

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdskit/rdsbackup/contract/fake"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+)
+
+const project = "97b026aa9cc4417888c14c84a1ad9860"
+
+// env returns a lookup over the given variables only (the process environment is ignored).
+func env(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func startFake(t *testing.T, cfg fake.Config) (string, func(string) (string, bool)) {
+	t.Helper()
+	cfg.ProjectID, cfg.AccessKey, cfg.SecretKey = project, "AK", "SECRET-KEY-XYZ"
+	srv, err := fake.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return u, env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvProjectID, project, rdsbackup.EnvAccessKey, "AK", rdsbackup.EnvSecretKey, "SECRET-KEY-XYZ")
+}
+
+func runCmd(t *testing.T, lookup func(string) (string, bool), args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb, lookup)
+	return code, out.String(), errb.String()
+}
+
+func TestFilesTableAndJSON(t *testing.T) {
+	t.Parallel()
+	_, lookup := startFake(t, fake.Config{})
+	code, out, errOut := runCmd(t, lookup, "files", "--backup-id", fake.DemoPostgresDBLevel)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"NAME", "5f0a6bd2_orders.tar.gz", "4.0 MiB", "orders", "+0800", "3 file(s) in bucket rdsbucket-demo-1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Signature") || strings.Contains(out, "http") {
+		t.Errorf("the table must not show links:\n%s", out)
+	}
+	code, out, _ = runCmd(t, lookup, "files", "--backup-id", fake.DemoPostgresDBLevel, "--output", "json")
+	var body rdsbackup.BackupFiles
+	if code != 0 || json.Unmarshal([]byte(out), &body) != nil || len(body.Files) != 3 || !strings.Contains(out, "&Expires=") {
+		t.Fatalf("json output (exit %d): %s", code, out)
+	}
+}
+
+func TestJSONIsTheBodyAsReceived(t *testing.T) {
+	t.Parallel()
+	const raw = `{"bucket":"b","files":[{"name":"x","size":1,"download_link":"https://h/x","link_expired_time":"2018-08-016T10:15:14+0800","extra":[1,2]}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, raw)
+	}))
+	defer srv.Close()
+	code, out, errOut := runCmd(t, env(rdsbackup.EnvEndpoint, srv.URL, rdsbackup.EnvProjectID, "p", rdsbackup.EnvAuthToken, "t"), "files", "--backup-id", "b", "--output", "json")
+	if code != 0 || out != raw+"\n" {
+		t.Fatalf("exit %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+func TestExitStatuses(t *testing.T) {
+	t.Parallel()
+	u, lookup := startFake(t, fake.Config{})
+	tests := []struct {
+		name   string
+		lookup func(string) (string, bool)
+		args   []string
+		code   int
+		want   string
+	}{
+		{"no command", lookup, nil, 2, "usage"},
+		{"unknown command", lookup, []string{"list"}, 2, `unknown command "list"`},
+		{"missing backup id", lookup, []string{"files"}, 2, "--backup-id is required"},
+		{"bad output", lookup, []string{"files", "--backup-id", "x", "--output", "xml"}, 2, "want table or json"},
+		{"bad flag", lookup, []string{"files", "--nope"}, 2, "flag provided but not defined"},
+		{"stray argument", lookup, []string{"files", "--backup-id", "x", "extra"}, 2, `unexpected argument "extra"`},
+		{"no project", env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvAuthToken, "t"), []string{"files", "--backup-id", "x"}, 2, "project ID is empty"},
+		{"bad parallel", lookup, []string{"download", "--backup-id", "x", "--parallel", "0"}, 2, "--parallel"},
+		{"unknown backup", lookup, []string{"files", "--backup-id", "nope"}, 1, "HTTP 404 DBS.201010"},
+		{"wrong secret", env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvProjectID, project, rdsbackup.EnvAccessKey, "AK", rdsbackup.EnvSecretKey, "WRONG-SECRET"), []string{"files", "--backup-id", "x"}, 1, "APIG.0301"},
+		{"unreachable", env(rdsbackup.EnvEndpoint, "http://127.0.0.1:1", rdsbackup.EnvProjectID, project, rdsbackup.EnvAuthToken, "t"), []string{"files", "--backup-id", "x", "--timeout", "2s"}, 1, "connection refused"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := runCmd(t, tc.lookup, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d (want %d), stderr %q lacks %q", code, tc.code, errOut, tc.want)
+			}
+			if strings.Contains(errOut, "SECRET") {
+				t.Fatalf("secret in output: %s", errOut)
+			}
+			if tc.code == 1 && strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Fatalf("failure must be one line: %q", errOut)
+			}
+		})
+	}
+}
+
+func sha(t *testing.T, path string) [32]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+func contentSHA(name string, kb int64) [32]byte {
+	b, _ := io.ReadAll(fake.Content(name, kb))
+	return sha256.Sum256(b)
+}
+
+func TestDownloadCommand(t *testing.T) {
+	t.Parallel()
+	_, lookup := startFake(t, fake.Config{})
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--parallel", "3", "--progress", "lines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, f := range fake.DemoBackups()[fake.DemoPostgresDBLevel].Files {
+		if sha(t, filepath.Join(dir, f.Name)) != contentSHA(f.Name, f.Size) {
+			t.Errorf("%s differs", f.Name)
+		}
+	}
+	if !strings.Contains(out, "downloaded") || !strings.Contains(errOut, "done") {
+		t.Errorf("out %q err %q", out, errOut)
+	}
+	// again: nothing is overwritten, exit 0
+	code, out, _ = runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", "5f0a6bd2_meta.json")
+	if code != 0 || !strings.Contains(out, "already complete") {
+		t.Fatalf("second run: %d %q", code, out)
+	}
+	// a different file under that name is protected
+	os.WriteFile(filepath.Join(dir, "5f0a6bd2_meta.json"), bytes.Repeat([]byte("x"), 3000), 0o644)
+	code, _, errOut = runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", "5f0a6bd2_meta.json")
+	if code != 1 || !strings.Contains(errOut, "--force") {
+		t.Fatalf("existing file: %d %q", code, errOut)
+	}
+	code, _, errOut = runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", "5f0a6bd2_meta.json", "--force")
+	if code != 0 || sha(t, filepath.Join(dir, "5f0a6bd2_meta.json")) != contentSHA("5f0a6bd2_meta.json", 1) {
+		t.Fatalf("--force: %d %q", code, errOut)
+	}
+}
+
+func TestDownloadResumesAfterKill(t *testing.T) {
+	t.Parallel()
+	_, lookup := startFake(t, fake.Config{})
+	dir := t.TempDir()
+	name := "5f0a6bd2_orders.tar.gz"
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { // interrupt as soon as part of the file is on disk
+		for ctx.Err() == nil {
+			if st, err := os.Stat(filepath.Join(dir, name+".part")); err == nil && st.Size() > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", name, "--progress", "none"}, &out, &errb, lookup)
+	cancel()
+	if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		t.Skip("the download finished before the interruption")
+	}
+	if code != 1 || !strings.Contains(errb.String(), ".part") {
+		t.Fatalf("interrupted: exit %d, %q", code, errb.String())
+	}
+	code, outS, errS := runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", name)
+	if code != 0 || !strings.Contains(outS, "resumed") {
+		t.Fatalf("resume: %d %q %q", code, outS, errS)
+	}
+	if sha(t, filepath.Join(dir, name)) != contentSHA(name, 4096) {
+		t.Fatal("resumed file differs")
+	}
+}
+
+func TestDownloadRefusesHostileNames(t *testing.T) {
+	t.Parallel()
+	_, lookup := startFake(t, fake.Config{Backups: map[string]fake.Backup{"b": {Bucket: "x", Files: []fake.File{{Name: "../../escape.sh", Size: 1}}}}})
+	dir := t.TempDir()
+	code, _, errOut := runCmd(t, lookup, "download", "--backup-id", "b", "--dir", filepath.Join(dir, "in"))
+	if code != 1 || !strings.Contains(errOut, "unsafe file name") {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "escape.sh")); err == nil {
+		t.Fatal("file written outside the directory")
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536000: "1.5 MiB", 1 << 30: "1.0 GiB"} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

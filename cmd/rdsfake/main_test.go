@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// startRun runs the command until the test ends and returns the URL it printed.
+func startRun(t *testing.T, args ...string) (string, *lockedBuffer, *bufio.Reader) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, pw, &stderr); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("rdsfake did not stop")
+		}
+	})
+	out := bufio.NewReader(pr)
+	line, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("no ready line: %v; stderr %s", err, stderr.String())
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("first line %q", line)
+	}
+	return url, &stderr, out
+}
+
+func TestReadyLineAndLogs(t *testing.T) {
+	url, stderr, _ := startRun(t, "--listen", "127.0.0.1:0", "--project-id", "p1", "--token", "TOKEN-SECRET")
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatal(url)
+	}
+	req, _ := http.NewRequest("GET", url+"/v3/p1/backup-files?backup_id=c0c9f155c7b7423a9d30f0175998b63bbr01", nil)
+	req.Header.Set("X-Auth-Token", "TOKEN-SECRET")
+	rsp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsp.Body.Close()
+	if rsp.StatusCode != 200 {
+		t.Fatalf("status %d", rsp.StatusCode)
+	}
+	time.Sleep(50 * time.Millisecond)
+	log := stderr.String()
+	if !strings.Contains(log, "backup_ids") || !strings.Contains(log, "status=200") || strings.Contains(log, "TOKEN-SECRET") {
+		t.Fatalf("log:\n%s", log)
+	}
+}
+
+func TestTLSAndBackupsFile(t *testing.T) {
+	dir := t.TempDir()
+	backups := filepath.Join(dir, "backups.json")
+	os.WriteFile(backups, []byte(`{"b1":{"bucket":"bk","files":[{"name":"f.bak","size":2}]}}`), 0o600)
+	ca := filepath.Join(dir, "ca.pem")
+	url, _, _ := startRun(t, "--listen", "127.0.0.1:0", "--project-id", "p1", "--backups", backups, "--tls", "--ca-out", ca)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatal(url)
+	}
+	pem, err := os.ReadFile(ca)
+	if err != nil || !bytes.Contains(pem, []byte("BEGIN CERTIFICATE")) {
+		t.Fatalf("CA file: %v", err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{},
+		{"--project-id", "p", "--ak", "x"},
+		{"--project-id", "p", "--ca-out", "x"},
+		{"--project-id", "p", "--backups", "/nonexistent.json"},
+		{"--project-id", "p", "--link-ttl", "-1s"},
+		{"--project-id", "p", "extra"},
+	} {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), args, io.Discard, &stderr); code != 2 || stderr.Len() == 0 {
+			t.Errorf("%v: exit %d, %q", args, code, stderr.String())
+		}
+	}
+}

@@ -1,0 +1,215 @@
+// Package loadgen is a small, bounded HTTP load generator for loopback benchmarks and soak
+// tests: a fixed number of connections, each sending requests back to back until a duration
+// or a request count is reached.
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Request is one kind of request the generator sends; Weight sets how often (default 1).
+type Request struct {
+	Name   string
+	Method string // default GET
+	URL    string
+	Header http.Header
+	Weight int
+	// Want lists the statuses this request may get; others count as unexpected.
+	Want []int
+}
+
+// Config bounds a run.
+type Config struct {
+	Requests    []Request
+	Conns       int           // concurrent connections (default 8)
+	Duration    time.Duration // stop after this long (default 5 s, at most 10 minutes)
+	MaxRequests int64         // stop after this many requests (default 10 million)
+	Warmup      time.Duration // not counted (default 0)
+}
+
+// Result is what a run measured.
+type Result struct {
+	Requests    int64
+	Errors      int64 // transport errors
+	Unexpected  int64 // statuses not in Want
+	Statuses    map[int]int64
+	ByName      map[string]int64
+	Elapsed     time.Duration
+	RPS         float64
+	P50, P99    time.Duration
+	FirstErrors []string
+}
+
+func (r Result) String() string {
+	codes := make([]int, 0, len(r.Statuses))
+	for c := range r.Statuses {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	var b strings.Builder
+	for _, c := range codes {
+		fmt.Fprintf(&b, " %d:%d", c, r.Statuses[c])
+	}
+	return fmt.Sprintf("%d requests in %v: %.0f req/s, p50 %v, p99 %v, errors %d, unexpected %d, statuses%s",
+		r.Requests, r.Elapsed.Round(time.Millisecond), r.RPS, r.P50, r.P99, r.Errors, r.Unexpected, b.String())
+}
+
+// Run sends the load and returns what it measured. Only loopback targets are accepted.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if len(cfg.Requests) == 0 {
+		return Result{}, errors.New("loadgen: no requests")
+	}
+	for _, r := range cfg.Requests {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			return Result{}, fmt.Errorf("loadgen: %w", err)
+		}
+		ip := net.ParseIP(u.Hostname())
+		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return Result{}, fmt.Errorf("loadgen: %s is not a loopback address", u.Host)
+		}
+	}
+	if cfg.Conns <= 0 {
+		cfg.Conns = 8
+	}
+	if cfg.Duration <= 0 {
+		cfg.Duration = 5 * time.Second
+	}
+	if cfg.Duration > 10*time.Minute {
+		cfg.Duration = 10 * time.Minute
+	}
+	if cfg.MaxRequests <= 0 {
+		cfg.MaxRequests = 10_000_000
+	}
+	var plan []Request // weighted round robin
+	for _, r := range cfg.Requests {
+		w := r.Weight
+		if w <= 0 {
+			w = 1
+		}
+		if r.Method == "" {
+			r.Method = http.MethodGet
+		}
+		for i := 0; i < w; i++ {
+			plan = append(plan, r)
+		}
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: cfg.Conns, MaxConnsPerHost: cfg.Conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+	if cfg.Warmup > 0 {
+		wctx, cancel := context.WithTimeout(ctx, cfg.Warmup)
+		loop(wctx, client, plan, cfg.Conns, cfg.MaxRequests, nil)
+		cancel()
+	}
+	rctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	res := &Result{Statuses: map[int]int64{}, ByName: map[string]int64{}}
+	start := time.Now()
+	lat := loop(rctx, client, plan, cfg.Conns, cfg.MaxRequests, res)
+	res.Elapsed = time.Since(start)
+	if res.Elapsed > 0 {
+		res.RPS = float64(res.Requests) / res.Elapsed.Seconds()
+	}
+	if len(lat) > 0 {
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		res.P50 = lat[len(lat)/2]
+		res.P99 = lat[len(lat)*99/100]
+	}
+	return *res, nil
+}
+
+// loop runs conns workers; with res nil nothing is recorded (warm-up).
+func loop(ctx context.Context, client *http.Client, plan []Request, conns int, max int64, res *Result) []time.Duration {
+	var mu sync.Mutex
+	var sent atomic.Int64
+	var all []time.Duration
+	var wg sync.WaitGroup
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			statuses := map[int]int64{}
+			names := map[string]int64{}
+			var lat []time.Duration
+			var n, errs, unexpected int64
+			var firstErrs []string
+			for i := w; ctx.Err() == nil; i++ {
+				if sent.Add(1) > max {
+					break
+				}
+				r := plan[i%len(plan)]
+				req, _ := http.NewRequestWithContext(ctx, r.Method, r.URL, nil)
+				for k, v := range r.Header {
+					req.Header[k] = v
+				}
+				t0 := time.Now()
+				rsp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() != nil {
+						break
+					}
+					errs++
+					if len(firstErrs) < 3 {
+						firstErrs = append(firstErrs, err.Error())
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, rsp.Body)
+				rsp.Body.Close()
+				if res == nil {
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+				n++
+				statuses[rsp.StatusCode]++
+				names[r.Name]++
+				if len(r.Want) > 0 && !contains(r.Want, rsp.StatusCode) {
+					unexpected++
+					if len(firstErrs) < 3 {
+						firstErrs = append(firstErrs, fmt.Sprintf("%s: unexpected status %d", r.Name, rsp.StatusCode))
+					}
+				}
+			}
+			if res == nil {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.Requests += n
+			res.Errors += errs
+			res.Unexpected += unexpected
+			for k, v := range statuses {
+				res.Statuses[k] += v
+			}
+			for k, v := range names {
+				res.ByName[k] += v
+			}
+			all = append(all, lat...)
+			res.FirstErrors = append(res.FirstErrors, firstErrs...)
+		}(w)
+	}
+	wg.Wait()
+	return all
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

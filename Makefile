@@ -13,7 +13,7 @@ FUZZTIME  ?= 20s
 REPORTS   ?= reports
 BIN       ?= bin
 
-.PHONY: all generate verify vet lint test test-short conformance conformance-binary build bench bench-fake fuzz soak clean
+.PHONY: all generate verify vet lint test test-short conformance conformance-binary build bench bench-fake bench-download fuzz soak clean
 
 all: verify test
 
@@ -63,16 +63,22 @@ build:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./gen/rdsbackup ./contract/...
 
-## bench-fake: rdsfake vs a bare handler vs Prism (installs Prism with npm in .bench/)
+## bench-fake: rdsfake vs a bare handler vs Prism 5 (installs Prism with npm into .bench/)
 bench-fake:
-	bash scripts/bench-fake.sh
+	@mkdir -p .bench
+	@[ -x .bench/node_modules/.bin/prism ] || (cd .bench && npm install --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5)
+	$(GO) run ./internal/cmd/benchfake -duration $${BENCH_DURATION:-5s} -rounds $${BENCH_ROUNDS:-3}
+
+## bench-download: rdsbackup download vs curl -o of a 1 GiB file from rdsfake
+bench-download:
+	$(GO) run ./internal/cmd/benchdownload
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTimestamp$$' -fuzztime $(FUZZTIME) ./gen/rdsbackup
 	$(GO) test -run '^$$' -fuzz '^FuzzSignVerify$$' -fuzztime $(FUZZTIME) ./gen/rdsbackup
 
 soak:
-	$(GO) run ./contract/fake/soak -duration $${SOAK_DURATION:-60s} -conns $${SOAK_CONNS:-64}
+	$(GO) run ./internal/cmd/soak -duration $${SOAK_DURATION:-60s} -conns $${SOAK_CONNS:-64}
 
 clean:
 	rm -rf $(BIN) $(REPORTS) .bench

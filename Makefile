@@ -73,9 +73,12 @@ bench-fake:
 bench-download:
 	$(GO) run ./internal/cmd/benchdownload
 
+## fuzz: every fuzz target for FUZZTIME each (the seeds also run in every `go test`)
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzTimestamp$$' -fuzztime $(FUZZTIME) ./gen/rdsbackup
-	$(GO) test -run '^$$' -fuzz '^FuzzSignVerify$$' -fuzztime $(FUZZTIME) ./gen/rdsbackup
+	@for target in FuzzTimestamp FuzzSignVerify FuzzDecode FuzzSafeFileName; do \
+		echo "== $$target"; $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./gen/rdsbackup || exit 1; done
+	@for target in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' contract/*_test.go 2>/dev/null | cut -d' ' -f2); do \
+		echo "== $$target"; $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./contract || exit 1; done
 
 soak:
 	$(GO) run ./internal/cmd/soak -duration $${SOAK_DURATION:-60s} -conns $${SOAK_CONNS:-64}

@@ -520,8 +520,16 @@ func sigAppendEscaped(dst []byte, s string) []byte {
 	return dst
 }
 
-// sigAppendBodyHash appends hex(sha256(body)).
+// HeaderContentSha256 is the header whose value, when present, stands for the body hash in
+// the canonical request (the provider's SDK sets it to UNSIGNED-PAYLOAD for non-JSON bodies).
+const HeaderContentSha256 = "X-Sdk-Content-Sha256"
+
+// sigAppendBodyHash appends hex(sha256(body)), or the value of X-Sdk-Content-Sha256 when the
+// request carries one, as the provider's reference signer does.
 func sigAppendBodyHash(dst []byte, req *http.Request) ([]byte, error) {
+	if v := req.Header.Get(HeaderContentSha256); v != "" {
+		return append(dst, v...), nil
+	}
 	var rc io.ReadCloser
 	switch {
 	case req.GetBody != nil:

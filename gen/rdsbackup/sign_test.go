@@ -866,3 +866,28 @@ func BenchmarkVerifyRequest(b *testing.B) {
 		}
 	}
 }
+
+// TestContentSha256Header: with X-Sdk-Content-Sha256 present, its value stands for the body
+// hash (the reference signer's getContentHash), in signing and in verifying.
+func TestContentSha256Header(t *testing.T) {
+	t.Parallel()
+	req, _ := http.NewRequest(http.MethodPut, "https://example.huaweicloud.com/v3/p/upload", strings.NewReader("binary"))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(HeaderContentSha256, "UNSIGNED-PAYLOAD")
+	req.Header.Set("X-Sdk-Date", "20060102T150405Z")
+	canon, err := CanonicalRequest(req, []string{"x-sdk-content-sha256", "x-sdk-date"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(canon, "\nUNSIGNED-PAYLOAD") {
+		t.Fatalf("canonical request does not end with the header's value:\n%s", canon)
+	}
+	s := &Signer{AccessKey: "AK", SecretKey: "SK", Now: func() time.Time { return time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC) }}
+	if err := s.Sign(req); err != nil {
+		t.Fatal(err)
+	}
+	err = VerifyRequest(req, func(string) (string, bool) { return "SK", true }, time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

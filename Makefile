@@ -13,7 +13,7 @@ FUZZTIME  ?= 20s
 REPORTS   ?= reports
 BIN       ?= bin
 
-.PHONY: all generate verify vet lint test test-short conformance conformance-binary build bench bench-fake bench-download fuzz soak clean
+.PHONY: all generate verify vet lint test test-short conformance conformance-binary build bench bench-fake bench-download sdk-crosscheck fuzz soak clean
 
 all: verify test
 
@@ -72,6 +72,11 @@ bench-fake:
 ## bench-download: rdsbackup download vs curl -o of a 1 GiB file from rdsfake
 bench-download:
 	$(GO) run ./internal/cmd/benchdownload
+
+## sdk-crosscheck: this toolkit against the provider's official Go SDK (a separate module;
+## downloads and builds the 46 MB SDK, about two minutes cold)
+sdk-crosscheck:
+	cd internal/sdkcrosscheck && $(GO) run .
 
 ## fuzz: every fuzz target for FUZZTIME each (the seeds also run in every `go test`)
 fuzz:

@@ -8,7 +8,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+	goleak.VerifyTestMain(m)
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

@@ -10,7 +10,7 @@ import (
 
 // TestMain fails the package's tests if any goroutine is left running.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+	goleak.VerifyTestMain(m)
 }
 
 func writeCertPEM(t *testing.T, path string, der []byte) {

@@ -641,3 +641,34 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("short = %q", got)
 	}
 }
+
+// TestHTTPLinkSeverity: an http:// link fails link_https, except when the API itself was
+// called over plain http (a local fake, a test deployment): then it is a warning.
+func TestHTTPLinkSeverity(t *testing.T) {
+	t.Parallel()
+	v := testValidator(t)
+	tests := []struct {
+		name, apiURL, link string
+		want               Severity
+	}{
+		{"https endpoint, http link", testURL, "http://obs.example.com/x", Failure},
+		{"http endpoint, http link", strings.Replace(testURL, "https://", "http://", 1), "http://127.0.0.1:8080/obs/x", Warning},
+		{"http endpoint, ftp link", strings.Replace(testURL, "https://", "http://", 1), "ftp://127.0.0.1/obs/x", Failure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ex := withBody(t, func(b map[string]any) { file0(b)["download_link"] = tc.link })
+			ex.URL = tc.apiURL
+			var got []Violation
+			for _, vi := range v.Validate(ex) {
+				if vi.Check == CheckLinkHTTPS {
+					got = append(got, vi)
+				}
+			}
+			if len(got) != 1 || got[0].Severity != tc.want {
+				t.Fatalf("link_https violations %v, want one %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,269 @@
+package contract_test
+
+// The conformance suite (Ginkgo): every exchange, recorded, provoked from the in-process fake
+// or sent to a live endpoint, is checked with every check of the contract, and each check is
+// its own spec named after it, so that a JUnit report says which promise broke:
+//
+//	recorded  cassette doc-example.yaml interaction 0  timestamp_format
+//	fake      404 unknown backup                       error_body
+//	live      bad credentials                          expected_status
+//
+// Containers are labelled recorded, fake and live (select with --label-filter). Variables:
+//
+//	RDS_RECORDINGS=DIR      check the cassettes in DIR instead of testdata/recordings (and
+//	                        skip the known-bad ones)
+//	RDS_ENDPOINT / HUAWEICLOUD_SDK_REGION
+//	                        turn the live container on (see live_suite_test.go)
+//	RDS_BACKUP_ID           the backup of the live happy path
+//	RDS_RECORD=DIR          record the live traffic, redacted, into DIR/live-<time>.yaml
+//	RDS_REDACT_PROJECT=1    recordings also hide the project ID
+//	RDS_MAX_LINK_TTL=D      longest link validity accepted (Go duration; default 168h)
+//
+// A relative DIR is taken from the module's root directory when the suite runs inside the
+// module (go test and ginkgo run it in contract/), else from the working directory; the
+// suite prints the directory it used.
+//
+// Failures (Severity Failure) fail the spec of their check; warnings and notes never fail:
+// they are added as report entries (shown with -v or on failure, and kept in the JUnit and
+// JSON reports).
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/rdskit/rdsbackup/contract"
+)
+
+// Environment variables of the suite (the client's own, such as RDS_ENDPOINT, are
+// rdsbackup.Env*).
+const (
+	envRecordings    = "RDS_RECORDINGS"
+	envRecord        = "RDS_RECORD"
+	envRedactProject = "RDS_REDACT_PROJECT"
+	envBackupID      = "RDS_BACKUP_ID"
+	envMaxLinkTTL    = "RDS_MAX_LINK_TTL"
+)
+
+// checkExpectedStatus is the name of the spec that checks a provoked exchange got the status
+// it was provoked for. It is a property of the scenario, not of the contract, so it is not
+// one of contract.Checks.
+const checkExpectedStatus = "expected_status"
+
+func TestContract(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Contract conformance suite")
+}
+
+// validator is built once per process, in BeforeSuite.
+var validator *contract.Validator
+
+var _ = BeforeSuite(func() {
+	opts := contract.Options{}
+	if s := os.Getenv(envMaxLinkTTL); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			Fail(fmt.Sprintf("%s=%q is not a positive Go duration such as 24h", envMaxLinkTTL, s))
+		}
+		opts.MaxLinkTTL = d
+	}
+	v, err := contract.NewValidator(opts)
+	must(err, "building the validator")
+	validator = v
+})
+
+// subject is one exchange under test, with what the validator said about it.
+type subject struct {
+	label      string            // who it is, in messages: "cassette x.yaml interaction 0", "fake: 404 unknown backup"
+	ex         contract.Exchange // the exchange, once there is one
+	have       bool              // ex holds an exchange
+	violations []contract.Violation
+	skip       string // when set, the check specs are skipped with this reason
+	err        error  // what the client returned, for the expected_status spec
+}
+
+// validate fills s.violations from s.ex.
+func (s *subject) validate() {
+	s.have = true
+	s.violations = validator.Validate(s.ex)
+}
+
+// checkSpecs adds one It per check of the contract, in the order of contract.Checks, each
+// asserting on the subject that get returns once the specs run.
+func checkSpecs(get func() *subject) {
+	for _, check := range contract.Checks {
+		It(check, Offset(1), func() {
+			s := get()
+			Expect(s).NotTo(BeNil(), "no exchange was recorded for this spec")
+			if s.skip != "" {
+				Skip(s.skip)
+			}
+			if !s.have {
+				Skip("no response to check (see " + checkExpectedStatus + ")")
+			}
+			assertCheck(s, check)
+		})
+	}
+}
+
+// assertCheck fails when s has failures of check, and reports its warnings and notes.
+func assertCheck(s *subject, check string) {
+	var failures []contract.Violation
+	for _, v := range s.violations {
+		if v.Check != check {
+			continue
+		}
+		if v.Severity == contract.Failure {
+			failures = append(failures, v)
+			continue
+		}
+		mention(s, v)
+	}
+	if len(failures) > 0 {
+		Fail(failureMessage(s, check, failures))
+	}
+}
+
+// mention reports a warning or a note without failing.
+func mention(s *subject, v contract.Violation) {
+	AddReportEntry(v.Severity.String()+" "+v.Check, s.label+": "+v.String(), ReportEntryVisibilityFailureOrVerbose)
+}
+
+// failureMessage lists the failures of one check in one exchange, one block each.
+func failureMessage(s *subject, check string, vs []contract.Violation) string {
+	var b strings.Builder
+	plural := "s"
+	if len(vs) == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(&b, "%s broke %s (%d finding%s)\n", s.label, check, len(vs), plural)
+	for _, v := range vs {
+		writeViolation(&b, v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func writeViolation(b *strings.Builder, v contract.Violation) {
+	fmt.Fprintf(b, "  - check:  %s\n", v.Check)
+	fmt.Fprintf(b, "    where:  %s\n", v.Where)
+	if v.Got != "" {
+		fmt.Fprintf(b, "    got:    %s\n", v.Got)
+	}
+	if v.Want != "" {
+		fmt.Fprintf(b, "    want:   %s\n", v.Want)
+	}
+	fmt.Fprintf(b, "    engine: %s\n", v.Engine)
+	if v.Message != "" {
+		fmt.Fprintf(b, "    why:    %s\n", v.Message)
+	}
+}
+
+// must fails the current node with "what: err" (one readable line, no dump of the error's
+// structure) when err is not nil.
+func must(err error, what string) {
+	if err != nil {
+		Fail(what + ": " + err.Error())
+	}
+}
+
+// capture is an http.RoundTripper that keeps every exchange it carries (the request as
+// sent, the response as received, body read in full and handed on), and refuses requests
+// beyond its budget (when budget > 0).
+type capture struct {
+	next   http.RoundTripper
+	budget int
+
+	mu   sync.Mutex
+	sent int
+	got  []contract.Exchange
+}
+
+// maxCapturedBody bounds the body kept for a response (the API's answers are small).
+const maxCapturedBody = 16 << 20
+
+func (c *capture) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	if c.budget > 0 && c.sent >= c.budget {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("the suite's budget of %d requests is spent", c.budget)
+	}
+	c.sent++
+	c.mu.Unlock()
+	ex := contract.Exchange{Method: req.Method, URL: req.URL.String(), RequestHeader: req.Header.Clone()}
+	rsp, err := c.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(rsp.Body, maxCapturedBody))
+	rsp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the HTTP %d response: %w", rsp.StatusCode, err)
+	}
+	rsp.Body = io.NopCloser(bytes.NewReader(body))
+	ex.StatusCode, ex.Header, ex.Body = rsp.StatusCode, rsp.Header.Clone(), body
+	c.mu.Lock()
+	c.got = append(c.got, ex)
+	c.mu.Unlock()
+	return rsp, nil
+}
+
+// take returns the exchanges kept since the last take.
+func (c *capture) take() []contract.Exchange {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	got := c.got
+	c.got = nil
+	return got
+}
+
+// requests returns how many requests were sent.
+func (c *capture) requests() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent
+}
+
+// resolveDir turns a directory given in the environment into an absolute path: a relative
+// one is taken from the module's root when the working directory is inside this module, else
+// from the working directory.
+func resolveDir(dir string) string {
+	if filepath.IsAbs(dir) {
+		return filepath.Clean(dir)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return dir
+	}
+	if root := moduleRoot(wd); root != "" {
+		return filepath.Join(root, dir)
+	}
+	return filepath.Join(wd, dir)
+}
+
+// moduleRoot returns the directory of the go.mod of this module above dir, or "".
+func moduleRoot(dir string) string {
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil {
+			if bytes.Contains(b, []byte("module github.com/rdskit/rdsbackup\n")) {
+				return dir
+			}
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}

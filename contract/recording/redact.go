@@ -1,0 +1,327 @@
+package recording
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
+
+	"github.com/rdskit/rdsbackup/internal/redact"
+)
+
+// Options say what a Recorder redacts beyond what it always redacts.
+//
+// Always redacted (replaced by redact.Mask, "REDACTED"): the values of secret headers
+// (Authorization, X-Auth-Token, X-Security-Token, Cookie, Set-Cookie and the others of
+// redact.IsSecretHeader) in requests and responses; user information in URLs; the values of
+// secret query parameters (AccessKeyId, Signature, X-Amz-*/X-Obs-* credentials and
+// signatures, token, ...: redact.IsSecretQuery) in the request URL, the request form, header
+// values, and every URL or "name=value" pair inside the bodies. Expires and every other
+// parameter are kept, so that a recording still passes the link checks.
+type Options struct {
+	// RedactProject also replaces ProjectID wherever it appears as a whole word: in the URL
+	// path, in headers (X-Project-Id), in the form and in bodies. The live suite sets it when
+	// RDS_REDACT_PROJECT=1.
+	RedactProject bool
+	// ProjectID is the project ID to redact when RedactProject is set.
+	ProjectID string
+	// Secrets are further literal values (a token, a secret key, a security token) replaced
+	// wherever they appear as a whole word, as a second line of defence: they are not
+	// expected anywhere once the headers are redacted. Empty values are ignored.
+	Secrets []string
+}
+
+// words returns the whole-word values to mask.
+func (o Options) words() []string {
+	var ws []string
+	for _, s := range o.Secrets {
+		if s != "" && s != redact.Mask {
+			ws = append(ws, s)
+		}
+	}
+	if o.RedactProject && o.ProjectID != "" && o.ProjectID != redact.Mask {
+		ws = append(ws, o.ProjectID)
+	}
+	return ws
+}
+
+// Redact removes the secrets of in, as a Recorder does before saving it (see Options). It
+// replaces header maps, the form and the bodies by redacted copies rather than changing
+// them in place, so that the request and response a caller still holds are left alone.
+// A JSON body stays valid JSON with its layout and key order; only string values change.
+func Redact(in *cassette.Interaction, opts Options) {
+	if in == nil {
+		return
+	}
+	r := redactor{words: opts.words()}
+	q := &in.Request
+	q.URL = r.url(q.URL)
+	q.RequestURI = r.url(q.RequestURI)
+	q.Host = r.text(q.Host)
+	q.RemoteAddr = r.text(q.RemoteAddr)
+	q.Headers = r.header(q.Headers)
+	q.Trailer = r.header(q.Trailer)
+	q.Form = r.form(q.Form)
+	if b := r.body(q.Body); b != q.Body {
+		q.Body = b
+		if q.ContentLength > 0 {
+			q.ContentLength = int64(len(b))
+		}
+	}
+
+	p := &in.Response
+	p.Status = r.text(p.Status)
+	p.Headers = r.header(p.Headers)
+	p.Trailer = r.header(p.Trailer)
+	if b := r.body(p.Body); b != p.Body {
+		p.Body = b
+		if p.ContentLength >= 0 {
+			p.ContentLength = int64(len(b))
+		}
+		if p.Headers.Get("Content-Length") != "" {
+			p.Headers.Set("Content-Length", strconv.Itoa(len(b)))
+		}
+	}
+}
+
+// redactor applies Options to the parts of an interaction.
+type redactor struct {
+	words []string // whole-word values to mask
+}
+
+// text masks secrets in free text: signing parameters of http(s) URLs, secret name=value
+// pairs, and the whole-word values.
+func (r redactor) text(s string) string {
+	if s == "" {
+		return s
+	}
+	s = redact.Links(s)
+	s = maskPairs(s)
+	return maskWords(s, r.words)
+}
+
+// url masks secrets in a URL (or a request URI).
+func (r redactor) url(s string) string {
+	if s == "" {
+		return s
+	}
+	return maskWords(maskPairs(redact.URL(s)), r.words)
+}
+
+// header returns a redacted copy of h (nil stays nil).
+func (r redactor) header(h http.Header) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := redact.Header(h)
+	for k, vs := range out {
+		if redact.IsSecretHeader(k) {
+			continue
+		}
+		for i, v := range vs {
+			vs[i] = r.text(v)
+		}
+	}
+	return out
+}
+
+// form returns a redacted copy of f (nil stays nil).
+func (r redactor) form(f url.Values) url.Values {
+	if f == nil {
+		return nil
+	}
+	out := make(url.Values, len(f))
+	for k, vs := range f {
+		masked := make([]string, len(vs))
+		for i, v := range vs {
+			if redact.IsSecretQuery(k) {
+				masked[i] = redact.Mask
+			} else {
+				masked[i] = r.text(v)
+			}
+		}
+		out[r.text(k)] = masked
+	}
+	return out
+}
+
+// body redacts a body: inside each string of a JSON document (keeping the document
+// valid and its layout as it was), or as free text otherwise.
+func (r redactor) body(b string) string {
+	if b == "" {
+		return b
+	}
+	if out, ok := rewriteJSONStrings([]byte(b), r.text); ok {
+		return string(out)
+	}
+	if !utf8.ValidString(b) {
+		return maskWords(b, r.words) // binary: only the literal values can be recognised
+	}
+	return r.text(b)
+}
+
+// rewriteJSONStrings applies f to the value of every string (keys included) of the JSON
+// document b and returns the new document, which differs from b only where f changed a
+// string. ok is false when b is not one valid JSON document.
+func rewriteJSONStrings(b []byte, f func(string) string) (out []byte, ok bool) {
+	if !json.Valid(b) {
+		return nil, false
+	}
+	var buf bytes.Buffer
+	last := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] != '"' {
+			continue
+		}
+		// b is valid JSON, so a quote outside a string opens one; find its end.
+		j := i + 1
+		for j < len(b) && b[j] != '"' {
+			if b[j] == '\\' {
+				j++
+			}
+			j++
+		}
+		lit := b[i : j+1]
+		var s string
+		if err := json.Unmarshal(lit, &s); err != nil {
+			return nil, false
+		}
+		if ns := f(s); ns != s {
+			enc, err := encodeString(ns)
+			if err != nil {
+				return nil, false
+			}
+			buf.Write(b[last:i])
+			buf.Write(enc)
+			last = j + 1
+		}
+		i = j
+	}
+	if last == 0 {
+		return b, true
+	}
+	buf.Write(b[last:])
+	return buf.Bytes(), true
+}
+
+// encodeString encodes s as a JSON string without HTML escaping (so '&' in links stays '&').
+func encodeString(s string) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// maskPairs masks the value of every "name=value" pair of s whose name is a secret query
+// parameter (redact.IsSecretQuery), wherever it appears: in URLs of any scheme, in
+// fragments of links, in form-encoded bodies.
+func maskPairs(s string) string {
+	if strings.IndexByte(s, '=') < 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '=' {
+			continue
+		}
+		j := i
+		for j > 0 && isNameByte(s[j-1]) {
+			j--
+		}
+		name := s[j:i]
+		if unescaped, err := url.QueryUnescape(name); err == nil {
+			name = unescaped
+		}
+		if j == i || !redact.IsSecretQuery(name) {
+			continue
+		}
+		k := i + 1
+		for k < len(s) && !isValueEnd(s[k]) {
+			k++
+		}
+		if k == i+1 || s[i+1:k] == redact.Mask {
+			continue
+		}
+		b.WriteString(s[last : i+1])
+		b.WriteString(redact.Mask)
+		last = k
+		i = k - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '%'
+}
+
+func isValueEnd(c byte) bool {
+	switch c {
+	case '&', ' ', '"', '\'', '<', '>', '\n', '\r', '\t', '\\', '`', ',', ';', ')', ']', '}', '#':
+		return true
+	}
+	return false
+}
+
+// isWordByte is a byte that continues a word (for whole-word matching).
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// maskWords replaces every whole-word occurrence of each of words in s by redact.Mask.
+// An occurrence is whole when it is not glued to a word byte on a side where the value
+// itself begins or ends with a word byte, so that a short value ("P", "SK") does not eat
+// into other words while a long one is found between any separators (/, =, ", space).
+func maskWords(s string, words []string) string {
+	for _, w := range words {
+		s = maskWord(s, w)
+	}
+	return s
+}
+
+func maskWord(s, w string) string {
+	if w == "" || !strings.Contains(s, w) {
+		return s
+	}
+	var b strings.Builder
+	last, from := 0, 0
+	for {
+		i := strings.Index(s[from:], w)
+		if i < 0 {
+			break
+		}
+		i += from
+		end := i + len(w)
+		glued := (i > 0 && isWordByte(s[i-1]) && isWordByte(w[0])) ||
+			(end < len(s) && isWordByte(s[end]) && isWordByte(w[len(w)-1]))
+		if glued {
+			from = i + 1
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(redact.Mask)
+		last, from = end, end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// containsWord reports whether w appears in s as a whole word (see maskWords).
+func containsWord(s, w string) bool {
+	return w != "" && maskWord(s, w) != s
+}

@@ -48,7 +48,7 @@ test-short:
 ## conformance: run the suite with readable output; reports in $(REPORTS)/
 conformance:
 	@mkdir -p $(REPORTS)
-	$(GINKGO) --no-color --label-filter="$${RDS_LABELS:-}" --junit-report=conformance.junit.xml --json-report=conformance.json --output-dir=$(REPORTS) -v ./contract
+	$(GINKGO) --no-color $(if $(V),-v,) --label-filter="$${RDS_LABELS:-}" --junit-report=conformance.junit.xml --json-report=conformance.json --output-dir=$(REPORTS) ./contract
 
 ## conformance-binary: one standalone binary of the suite for a host that reaches a private endpoint
 conformance-binary:

@@ -49,6 +49,15 @@ type API struct {
 	urlPrefix string // base/v3/{escaped project}/backup-files?backup_id=
 	auth      RequestEditorFn
 	download  *http.Client // for download links: same TLS, no credentials, no overall timeout
+	secrets   []string     // this client's credentials, masked in any text it shows
+}
+
+// scrub masks this client's own credentials in s (a server may echo them back).
+func (a *API) scrub(s string) string { return redact.Strings(s, a.secrets...) }
+
+func (a *API) scrubAPIError(e *APIError) *APIError {
+	e.Code, e.Message, e.RequestID, e.Excerpt = a.scrub(e.Code), a.scrub(e.Message), a.scrub(e.RequestID), a.scrub(e.Excerpt)
+	return e
 }
 
 // Option configures New.
@@ -255,7 +264,11 @@ func New(opts ...Option) (*API, error) {
 	if err != nil {
 		return nil, argError("endpoint %q: %v", base, err)
 	}
-	a := &API{baseURL: base, projectID: s.projectID, client: c, http: hc, maxBody: s.maxBody, auth: auth, download: dl,
+	secrets := []string{s.token}
+	if s.signer != nil {
+		secrets = append(secrets, s.signer.SecretKey, s.signer.SecurityToken)
+	}
+	a := &API{secrets: secrets, baseURL: base, projectID: s.projectID, client: c, http: hc, maxBody: s.maxBody, auth: auth, download: dl,
 		timeout: s.timeout, userAgent: ua,
 		urlPrefix: base + "/v3/" + url.PathEscape(s.projectID) + "/backup-files?backup_id="}
 	if s.language != "" {
@@ -446,11 +459,11 @@ func (a *API) ShowBackupDownloadLink(ctx context.Context, backupID string) (*Res
 		return nil, fmt.Errorf("rds: reading HTTP %d response body: %w", rsp.StatusCode, scrubURLError(err))
 	}
 	if rsp.StatusCode < 200 || rsp.StatusCode > 299 {
-		return nil, newAPIError(rsp.StatusCode, ct, rid, body)
+		return nil, a.scrubAPIError(newAPIError(rsp.StatusCode, ct, rid, body))
 	}
 	res := &Result{Body: body, StatusCode: rsp.StatusCode, Header: rsp.Header, RequestID: rid}
 	fail := func(reason string, err error) (*Result, error) {
-		return nil, &ResponseError{StatusCode: rsp.StatusCode, ContentType: ct, RequestID: rid, Reason: reason, Excerpt: excerpt(body), Err: err}
+		return nil, &ResponseError{StatusCode: rsp.StatusCode, ContentType: ct, RequestID: rid, Reason: reason, Excerpt: a.scrub(excerpt(body)), Err: err}
 	}
 	switch {
 	case len(bytes.TrimSpace(body)) == 0:

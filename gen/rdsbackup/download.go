@@ -158,6 +158,14 @@ func (d *Downloader) Download(ctx context.Context, backupID string, only []strin
 		}()
 	}
 	wg.Wait()
+	for i := range results { // a server may echo credentials into an error
+		if te, ok := results[i].Err.(*TransferError); ok {
+			te.Reason = d.API.scrub(te.Reason)
+			if te.Err != nil {
+				te.Err = scrubbedError{te.Err, d.API.scrub}
+			}
+		}
+	}
 	for _, r := range results {
 		if r.Err != nil {
 			return results, r.Err
@@ -473,3 +481,18 @@ func contentRangeStart(v string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
 }
+
+// scrubbedError masks secrets in an error's text while keeping it inspectable (errors.Is/As).
+type scrubbedError struct {
+	err   error
+	scrub func(string) string
+}
+
+func (e scrubbedError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.scrub(e.err.Error())
+}
+
+func (e scrubbedError) Unwrap() error { return e.err }

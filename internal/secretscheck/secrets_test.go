@@ -1,0 +1,247 @@
+// Package secretscheck drives every output path of the toolkit with planted secrets and
+// asserts that none of them appears in any byte written: client errors, rdsbackup's output
+// (both formats) and failures, rdsfake's logs, the conformance suite's console output and
+// reports, and recordings.
+//
+// One deliberate exception, documented in the README: `rdsbackup files --output json` prints
+// the API's 200 body exactly as received, so the download links (and their signatures) appear
+// there, inside the download_link values, and nowhere else.
+package secretscheck
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdskit/rdsbackup/contract/fake"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+)
+
+// The planted secrets.
+const (
+	project    = "97b026aa9cc4417888c14c84a1ad9860"
+	token      = "PLANTED-TOKEN-7f3a9c"
+	accessKey  = "PLANTEDAK"
+	secretKey  = "PLANTED-SECRET-KEY-41d2"
+	stsToken   = "PLANTED-STS-TOKEN-88e1"
+	linkSigHex = "5151515151515151515151515151515151515151515151515151515151515151"
+)
+
+// secrets are the strings that must never be written (the fake's own link signatures are
+// added as they are discovered).
+func secrets(extra ...string) []string {
+	return append([]string{token, secretKey, stsToken, linkSigHex}, extra...)
+}
+
+func assertClean(t *testing.T, where string, data []byte, secrets []string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && bytes.Contains(data, []byte(s)) {
+			i := bytes.Index(data, []byte(s))
+			lo, hi := max(0, i-80), min(len(data), i+len(s)+40)
+			t.Errorf("%s holds secret %q: ...%s...", where, s, data[lo:hi])
+		}
+	}
+}
+
+func build(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, "./"+pkg)
+	cmd.Dir = "../.."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// hostile answers the API with an error whose message carries a signed link, and a 200 body
+// whose link is refused by the object store with the signature echoed in the XML error.
+func hostile(t *testing.T) *httptest.Server {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		link := srv.URL + "/obs/f.bak?AccessKeyId=" + accessKey + "&Expires=4102444800&Signature=" + linkSigHex
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/obs/"):
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "<Error><Code>AccessDenied</Code><Message>bad "+r.URL.String()+"</Message></Error>")
+		case r.URL.Query().Get("backup_id") == "bad":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error_code":"DBS.200001","error_msg":"see `+link+` token `+r.Header.Get("X-Auth-Token")+`"}`)
+		case r.URL.Query().Get("backup_id") == "html":
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<html>proxy error for "+link+"</html>")
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"files":[{"name":"f.bak","size":1,"download_link":"`+link+`","link_expired_time":"2099-01-01T00:00:00+0800"}],"bucket":"b"}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestClientErrors(t *testing.T) {
+	t.Parallel()
+	srv := hostile(t)
+	for _, opts := range [][]rdsbackup.Option{
+		{rdsbackup.WithToken(token)},
+		{rdsbackup.WithAKSK(accessKey, secretKey, stsToken)},
+	} {
+		api, err := rdsbackup.New(append([]rdsbackup.Option{rdsbackup.WithEndpoint(srv.URL), rdsbackup.WithProjectID(project), rdsbackup.WithRetries(0, 0)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"bad", "html"} {
+			_, err := api.ShowBackupDownloadLink(context.Background(), id)
+			if err == nil {
+				t.Fatalf("%s: no error", id)
+			}
+			assertClean(t, "client error "+id, []byte(err.Error()), secrets())
+		}
+		_, err = (&rdsbackup.Downloader{API: api, Dir: t.TempDir()}).Download(context.Background(), "ok", nil)
+		var te *rdsbackup.TransferError
+		if !errors.As(err, &te) {
+			t.Fatalf("download error %v", err)
+		}
+		assertClean(t, "download error", []byte(err.Error()), secrets())
+	}
+}
+
+func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the commands and runs the suite")
+	}
+	t.Parallel()
+	bin := t.TempDir()
+	rdsbackupBin, rdsfakeBin := build(t, bin, "cmd/rdsbackup"), build(t, bin, "cmd/rdsfake")
+
+	// rdsfake with planted credentials; its stderr is the request log.
+	var fakeLog bytes.Buffer
+	fk := exec.Command(rdsfakeBin, "--listen", "127.0.0.1:0", "--project-id", project, "--token", token, "--ak", accessKey, "--log-format", "json")
+	fk.Env = append(os.Environ(), "RDSFAKE_SK="+secretKey)
+	fk.Stderr = &fakeLog
+	out, _ := fk.StdoutPipe()
+	if err := fk.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { fk.Process.Kill(); fk.Wait() }()
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	base := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	if !strings.HasPrefix(base, "http://") {
+		t.Fatalf("rdsfake: %q", line)
+	}
+
+	// The fake's own link signatures become secrets too.
+	api, _ := rdsbackup.New(rdsbackup.WithEndpoint(base), rdsbackup.WithProjectID(project), rdsbackup.WithToken(token))
+	res, err := api.ShowBackupDownloadLink(context.Background(), fake.DemoPostgresDBLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sigs []string
+	for _, f := range res.Files {
+		u, _ := url.Parse(f.DownloadLink)
+		sigs = append(sigs, u.Query().Get("Signature"))
+	}
+	all := secrets(sigs...)
+
+	run := func(env []string, args ...string) (stdout, stderr []byte) {
+		cmd := exec.Command(rdsbackupBin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		_ = cmd.Run()
+		return o.Bytes(), e.Bytes()
+	}
+	good := []string{"RDS_ENDPOINT=" + base, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "HUAWEICLOUD_SDK_AK=" + accessKey, "HUAWEICLOUD_SDK_SK=" + secretKey, "HUAWEICLOUD_SDK_SECURITY_TOKEN=" + stsToken}
+	wrong := []string{"RDS_ENDPOINT=" + base, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "HUAWEICLOUD_SDK_AK=" + accessKey, "HUAWEICLOUD_SDK_SK=wrong-" + secretKey[:4]}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"files table", good, []string{"files", "--backup-id", fake.DemoPostgresDBLevel}},
+		{"download", good, []string{"download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--progress", "lines"}},
+		{"unknown backup", good, []string{"files", "--backup-id", "nope"}},
+		{"wrong key", wrong, []string{"files", "--backup-id", fake.DemoMySQLFull}},
+		{"token", []string{"RDS_ENDPOINT=" + base, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"files", "--backup-id", fake.DemoMySQLFull}},
+		{"hostile error", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"files", "--backup-id", "bad"}},
+		{"hostile link", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"download", "--backup-id", "ok", "--dir", t.TempDir()}},
+	} {
+		o, e := run(c.env, c.args...)
+		assertClean(t, "rdsbackup "+c.name+" stdout", o, all)
+		assertClean(t, "rdsbackup "+c.name+" stderr", e, all)
+	}
+	// --output json prints the body as received: links only inside download_link values.
+	o, e := run(good, "files", "--backup-id", fake.DemoPostgresDBLevel, "--output", "json")
+	assertClean(t, "rdsbackup json stderr", e, all)
+	var body struct {
+		Files []map[string]any `json:"files"`
+	}
+	if err := json.Unmarshal(o, &body); err != nil {
+		t.Fatalf("json output: %v", err)
+	}
+	for _, f := range body.Files {
+		delete(f, "download_link")
+	}
+	rest, _ := json.Marshal(body)
+	assertClean(t, "rdsbackup json outside download_link", rest, all)
+	assertClean(t, "rdsbackup json", o, secrets()) // token, keys: never
+
+	// The conformance suite, live against the fake, with recording, verbose, reports; once
+	// with the right key and once with a wrong one (failures print their details).
+	reports, recs := t.TempDir(), t.TempDir()
+	for i, env := range [][]string{good, wrong} {
+		cmd := exec.Command("go", "test", "./contract", "-count=1", "-v", "-run", "TestContract",
+			"-ginkgo.v", "-ginkgo.no-color",
+			"-ginkgo.junit-report="+filepath.Join(reports, "junit"+string(rune('0'+i))+".xml"),
+			"-ginkgo.json-report="+filepath.Join(reports, "report"+string(rune('0'+i))+".json"))
+		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), append(env, "RDS_BACKUP_ID="+fake.DemoPostgresDBLevel, "RDS_RECORD="+recs, "RDS_REDACT_PROJECT=1")...)
+		console, _ := cmd.CombinedOutput()
+		if !bytes.Contains(console, []byte("live")) {
+			t.Fatalf("the suite did not run live:\n%s", console)
+		}
+		assertClean(t, "suite console", console, all)
+	}
+	checked := 0
+	for _, d := range []struct {
+		dir     string
+		secrets []string
+	}{{reports, all}, {recs, append(all, project)}} { // RDS_REDACT_PROJECT=1: recordings only
+		filepath.WalkDir(d.dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			b, _ := os.ReadFile(p)
+			assertClean(t, p, b, d.secrets)
+			checked++
+			return nil
+		})
+	}
+	if checked < 5 {
+		t.Fatalf("only %d report and recording files were written", checked)
+	}
+	time.Sleep(100 * time.Millisecond)
+	assertClean(t, "rdsfake log", fakeLog.Bytes(), all)
+	if !bytes.Contains(fakeLog.Bytes(), []byte(`"status":401`)) {
+		t.Fatalf("rdsfake log lacks the refused requests:\n%s", fakeLog.Bytes())
+	}
+}

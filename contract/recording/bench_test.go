@@ -1,0 +1,60 @@
+package recording_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rdskit/rdsbackup/contract"
+	"github.com/rdskit/rdsbackup/contract/recording"
+)
+
+// BenchmarkDirectory10000 loads a directory of 100 cassettes of 100 interactions each (10,000
+// recorded interactions, made by copying the shipped ones) and validates every interaction:
+// what `RDS_RECORDINGS=DIR make conformance` does with such a directory, minus Ginkgo.
+func BenchmarkDirectory10000(b *testing.B) {
+	src, err := os.ReadFile("../testdata/recordings/doc-example.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	head, rest, ok := strings.Cut(string(src), "interactions:\n")
+	if !ok {
+		b.Fatal("unexpected cassette layout")
+	}
+	// rest is one interaction (a YAML list item); repeat it 100 times with distinct ids
+	dir := b.TempDir()
+	for f := 0; f < 100; f++ {
+		var sb strings.Builder
+		sb.WriteString(head + "interactions:\n")
+		for i := 0; i < 100; i++ {
+			sb.WriteString(strings.Replace(rest, "id: 0", fmt.Sprintf("id: %d", i), 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("c%03d.yaml", f)), []byte(sb.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	v, err := contract.NewValidator(contract.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		cs, err := recording.LoadDir(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for _, c := range cs {
+			n += len(c.Interactions)
+			for _, f := range recording.Validate(v, c) {
+				if f.Violation.Severity == contract.Failure {
+					b.Fatalf("unexpected failure %v", f)
+				}
+			}
+		}
+		if n != 10000 {
+			b.Fatalf("%d interactions", n)
+		}
+	}
+}

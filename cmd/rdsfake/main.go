@@ -3,6 +3,7 @@
 //
 //	rdsfake --listen 127.0.0.1:8080 --project-id P [--ak AK --sk SK] [--token T]
 //	        [--backups FILE] [--link-ttl 5m] [--tls --ca-out FILE] [--faults]
+//	        [--log-format text|json|none] [--log-level info|warn|error]
 //
 // When ready it prints exactly one line, "listening on http://HOST:PORT", on standard output;
 // requests are logged on standard error. See the package contract/fake for the behaviour.
@@ -45,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	caOut := fs.String("ca-out", "", "with --tls: write the CA certificate (PEM) to this file, for RDS_CA_FILE")
 	faults := fs.Bool("faults", false, "answer backup_id fault-429 with 429 and fault-500 with 500")
 	logFormat := fs.String("log-format", "text", "request log format on standard error: text, json or none")
+	logLevel := fs.String("log-level", "info", "info (every request), warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: rdsfake --project-id P [--listen ADDR] [--ak AK --sk SK] [--token T] [--backups FILE] [--link-ttl D] [--tls --ca-out FILE] [--faults]")
 		fs.PrintDefaults()
@@ -80,12 +82,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *ttl <= 0 {
 		return usage("--link-ttl must be positive")
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usage("--log-level must be info, warn or error")
+	}
+	hopts := &slog.HandlerOptions{Level: level}
 	var logger *slog.Logger
 	switch *logFormat {
 	case "text":
-		logger = slog.New(slog.NewTextHandler(stderr, nil))
+		logger = slog.New(slog.NewTextHandler(stderr, hopts))
 	case "json":
-		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+		logger = slog.New(slog.NewJSONHandler(stderr, hopts))
 	case "none":
 		logger = slog.New(slog.DiscardHandler)
 	default:

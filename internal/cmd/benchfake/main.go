@@ -149,7 +149,8 @@ func run(duration time.Duration, conns, rounds int, prismPath string) error {
 		return err
 	}
 	servers = append(servers, bare)
-	fk, err := startProc("rdsfake", exec.Command(fakeBin, "--listen", "127.0.0.1:0", "--project-id", projectID, "--token", "bench-token"))
+	// Prism runs with log level error (no per-request lines); rdsfake likewise.
+	fk, err := startProc("rdsfake", exec.Command(fakeBin, "--listen", "127.0.0.1:0", "--project-id", projectID, "--token", "bench-token", "--log-level", "error"))
 	if err != nil {
 		return err
 	}
@@ -171,7 +172,7 @@ func run(duration time.Duration, conns, rounds int, prismPath string) error {
 		for _, s := range servers {
 			res, err := loadgen.Run(context.Background(), loadgen.Config{
 				Requests: []loadgen.Request{{Name: s.name, URL: s.url + path, Header: hdr, Want: []int{200}}},
-				Conns:    conns, Duration: duration, Warmup: time.Second,
+				Conns:    conns, Duration: duration, Warmup: time.Second, Raw: true,
 			})
 			if err != nil {
 				return err

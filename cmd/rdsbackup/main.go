@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 // oneLine keeps a message to one line with no secret link parameters.
 func oneLine(s string) string {
 	s = strings.TrimPrefix(s, "rds: ")
-	return redact.Links(strings.Join(strings.Fields(s), " "))
+	return redact.Text(strings.Join(strings.Fields(s), " "))
 }
 
 // conn holds the connection flags shared by the commands.

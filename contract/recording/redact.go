@@ -220,60 +220,8 @@ func encodeString(s string) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// maskPairs masks the value of every "name=value" pair of s whose name is a secret query
-// parameter (redact.IsSecretQuery), wherever it appears: in URLs of any scheme, in
-// fragments of links, in form-encoded bodies.
-func maskPairs(s string) string {
-	if strings.IndexByte(s, '=') < 0 {
-		return s
-	}
-	var b strings.Builder
-	last := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] != '=' {
-			continue
-		}
-		j := i
-		for j > 0 && isNameByte(s[j-1]) {
-			j--
-		}
-		name := s[j:i]
-		if unescaped, err := url.QueryUnescape(name); err == nil {
-			name = unescaped
-		}
-		if j == i || !redact.IsSecretQuery(name) {
-			continue
-		}
-		k := i + 1
-		for k < len(s) && !isValueEnd(s[k]) {
-			k++
-		}
-		if k == i+1 || s[i+1:k] == redact.Mask {
-			continue
-		}
-		b.WriteString(s[last : i+1])
-		b.WriteString(redact.Mask)
-		last = k
-		i = k - 1
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
-}
-
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '%'
-}
-
-func isValueEnd(c byte) bool {
-	switch c {
-	case '&', ' ', '"', '\'', '<', '>', '\n', '\r', '\t', '\\', '`', ',', ';', ')', ']', '}', '#':
-		return true
-	}
-	return false
-}
+// maskPairs masks the value of every secret "name=value" pair of s (redact.Pairs).
+func maskPairs(s string) string { return redact.Pairs(s) }
 
 // isWordByte is a byte that continues a word (for whole-word matching).
 func isWordByte(c byte) bool {

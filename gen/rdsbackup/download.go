@@ -223,7 +223,7 @@ type TransferError struct {
 func (e *TransferError) Error() string {
 	s := "rds: download " + strconv.Quote(e.Name) + ": " + e.Reason
 	if e.Err != nil {
-		s += ": " + redact.Links(e.Err.Error())
+		s += ": " + redact.Text(e.Err.Error())
 	}
 	return s
 }
@@ -366,7 +366,7 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 				res.Err = &TransferError{Name: f.Name, Status: status, Reason: fmt.Sprintf("gave up after %d bytes; %s is kept for resuming", offset, part), Err: err}
 				return res
 			}
-			d.logf("%s: %v; resuming at byte %d", f.Name, redact.Links(err.Error()), offset)
+			d.logf("%s: %v; resuming at byte %d", f.Name, d.API.scrub(redact.Text(err.Error())), offset)
 			select {
 			case <-time.After(time.Duration(failures) * 500 * time.Millisecond):
 			case <-ctx.Done():

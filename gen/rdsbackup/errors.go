@@ -92,7 +92,7 @@ func newAPIError(status int, contentType, headerRequestID string, body []byte) *
 	}
 	if isJSONBody(body) && json.Unmarshal(body, &eb) == nil && (eb.Code != nil || eb.Msg != nil) {
 		e.Code = oneLine(fmt.Sprint(orEmpty(eb.Code)), 80)
-		e.Message = redact.Links(oneLine(fmt.Sprint(orEmpty(eb.Msg)), 300))
+		e.Message = redact.Text(oneLine(fmt.Sprint(orEmpty(eb.Msg)), 300))
 		if rid, ok := eb.RequestID.(string); ok && rid != "" && e.RequestID == "" {
 			e.RequestID = oneLine(rid, 80)
 		}
@@ -118,7 +118,7 @@ func orDash(s string) string {
 
 // excerpt returns the first characters of a body on one line, secrets masked.
 func excerpt(body []byte) string {
-	return redact.Links(oneLine(string(body), 120))
+	return redact.Text(oneLine(string(body), 120))
 }
 
 // oneLine folds white space and control characters and cuts s to at most n runes.

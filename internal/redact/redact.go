@@ -73,7 +73,7 @@ func Header(h http.Header) http.Header {
 // with every query-like "name=value" pair of a secret name masked.
 func URL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || (u.RawQuery == "" && u.User == nil) {
+	if err != nil || u.Scheme == "" || (u.RawQuery == "" && u.User == nil) {
 		if i := strings.IndexByte(s, '?'); i >= 0 {
 			return s[:i+1] + query(s[i+1:])
 		}

@@ -643,7 +643,8 @@ func TestHelpers(t *testing.T) {
 }
 
 // TestHTTPLinkSeverity: an http:// link fails link_https, except when the API itself was
-// called over plain http (a local fake, a test deployment): then it is a warning.
+// called over plain http and the link points back at that same host and port (a local fake
+// serving its own objects): then it is a warning.
 func TestHTTPLinkSeverity(t *testing.T) {
 	t.Parallel()
 	v := testValidator(t)
@@ -652,7 +653,9 @@ func TestHTTPLinkSeverity(t *testing.T) {
 		want               Severity
 	}{
 		{"https endpoint, http link", testURL, "http://obs.example.com/x", Failure},
-		{"http endpoint, http link", strings.Replace(testURL, "https://", "http://", 1), "http://127.0.0.1:8080/obs/x", Warning},
+		{"http endpoint, http link on the endpoint", "http://127.0.0.1:8080/v3/p/backup-files?backup_id=b", "http://127.0.0.1:8080/obs/x", Warning},
+		{"http endpoint, http link elsewhere", "http://127.0.0.1:8080/v3/p/backup-files?backup_id=b", "http://obs.example.com/x", Failure},
+		{"http endpoint, http link on another port", "http://127.0.0.1:8080/v3/p/backup-files?backup_id=b", "http://127.0.0.1:9090/obs/x", Failure},
 		{"http endpoint, ftp link", strings.Replace(testURL, "https://", "http://", 1), "ftp://127.0.0.1/obs/x", Failure},
 	}
 	for _, tc := range tests {

@@ -143,10 +143,11 @@ func (v *Validator) rules(x *exchange) []Violation {
 					why = "it has no host"
 				}
 				sev, msg := Failure, "download_link is not an absolute https URL: "+why
-				if plainHTTPEndpoint(x) && err == nil && strings.EqualFold(u.Scheme, "http") && u.Host != "" {
-					// The API itself was called over plain http: a local fake or a test
-					// deployment, whose links cannot be https either. Said, not failed.
-					sev, msg = Warning, msg+" (the endpoint itself was called over plain http, so this is a warning)"
+				if err == nil && sameHostPlainHTTP(x, u) {
+					// The API itself was called over plain http and the link points back at
+					// that very host: a local fake or test deployment serving its own objects,
+					// whose links cannot be https either. Said, not failed.
+					sev, msg = Warning, msg+" (the link is on the plain-http endpoint itself, so this is a warning)"
 				}
 				out = append(out, Violation{
 					Check: CheckLinkHTTPS, Severity: sev, Where: at("download_link"),
@@ -296,7 +297,9 @@ func queryValue(raw, name string) (string, bool) {
 	return "", false
 }
 
-// plainHTTPEndpoint reports whether the exchange's request went to an http:// URL.
-func plainHTTPEndpoint(x *exchange) bool {
-	return x.req != nil && strings.EqualFold(x.req.URL.Scheme, "http")
+// sameHostPlainHTTP reports whether the exchange's request went to an http:// URL and the
+// link is an http:// URL on the same host and port.
+func sameHostPlainHTTP(x *exchange, link *url.URL) bool {
+	return x.req != nil && strings.EqualFold(x.req.URL.Scheme, "http") &&
+		strings.EqualFold(link.Scheme, "http") && link.Host != "" && strings.EqualFold(link.Host, x.req.URL.Host)
 }

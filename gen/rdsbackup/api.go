@@ -264,9 +264,13 @@ func New(opts ...Option) (*API, error) {
 	if err != nil {
 		return nil, argError("endpoint %q: %v", base, err)
 	}
-	secrets := []string{s.token}
-	if s.signer != nil {
-		secrets = append(secrets, s.signer.SecretKey, s.signer.SecurityToken)
+	// Credentials masked when a server echoes them. Real tokens and keys are long; a value of
+	// a few characters (a test's "t") would mask ordinary words instead.
+	var secrets []string
+	for _, v := range []string{s.token, signerField(s.signer, false), signerField(s.signer, true)} {
+		if len(v) >= 8 {
+			secrets = append(secrets, v)
+		}
 	}
 	a := &API{secrets: secrets, baseURL: base, projectID: s.projectID, client: c, http: hc, maxBody: s.maxBody, auth: auth, download: dl,
 		timeout: s.timeout, userAgent: ua,
@@ -529,4 +533,16 @@ func scrubURLError(err error) error {
 		return &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
 	}
 	return err
+}
+
+// signerField returns the signer's secret key, or its security token, or "" without a signer.
+func signerField(sg *Signer, token bool) string {
+	switch {
+	case sg == nil:
+		return ""
+	case token:
+		return sg.SecurityToken
+	default:
+		return sg.SecretKey
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,6 +47,34 @@ func SafeFileName(name string) error {
 		return bad("not a plain local file name")
 	case len(name) > 255:
 		return bad("longer than 255 bytes")
+	}
+	return nil
+}
+
+// ValidatorSuffix is appended to a file's name for the small file that remembers the
+// object's validator (ETag or Last-Modified) while NAME.part exists, so that a resumed
+// download asks for the rest of the same object (If-Range) and starts over otherwise.
+const ValidatorSuffix = ".part.validator"
+
+// checkNames refuses a file list that could not be written safely: unsafe names, the same
+// name twice, or a name that is another file's working name (NAME.part, NAME.part.validator).
+func checkNames(files []BackupFile) error {
+	names := make(map[string]bool, len(files))
+	for _, f := range files {
+		if err := SafeFileName(f.Name); err != nil {
+			return err
+		}
+		if names[f.Name] {
+			return fmt.Errorf("rds: %w %q: listed twice in the backup", ErrUnsafeName, oneLine(f.Name, 80))
+		}
+		names[f.Name] = true
+	}
+	for _, f := range files {
+		for _, suffix := range []string{PartSuffix, ValidatorSuffix} {
+			if names[f.Name+suffix] {
+				return fmt.Errorf("rds: %w %q: it is the working name of file %q", ErrUnsafeName, oneLine(f.Name+suffix, 80), oneLine(f.Name, 80))
+			}
+		}
 	}
 	return nil
 }
@@ -129,10 +158,8 @@ func (d *Downloader) Download(ctx context.Context, backupID string, only []strin
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("rds: target directory: %w", err)
 	}
-	for _, f := range files { // refuse the whole batch before anything is written
-		if err := SafeFileName(f.Name); err != nil {
-			return nil, err
-		}
+	if err := checkNames(files); err != nil { // refuse the whole batch before anything is written
+		return nil, err
 	}
 	links := &linkSet{api: d.API, backupID: backupID, files: map[string]BackupFile{}}
 	links.set(res)
@@ -272,6 +299,14 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 		return res
 	}
 	defer out.Close()
+	defer func() { // a failure before any byte arrived leaves nothing behind
+		if res.Err != nil {
+			if st, err := os.Stat(part); err == nil && st.Size() == 0 {
+				_ = os.Remove(part)
+				_ = os.Remove(res.Path + ValidatorSuffix)
+			}
+		}
+	}()
 	if d.Force {
 		if err := out.Truncate(0); err != nil {
 			res.Err = &TransferError{Name: f.Name, Reason: "truncate partial file", Err: err}
@@ -290,6 +325,13 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 			return res
 		}
 		offset = 0
+	}
+	validatorFile := res.Path + ValidatorSuffix
+	validator := ""
+	if offset > 0 {
+		if b, err := os.ReadFile(validatorFile); err == nil {
+			validator = strings.TrimSpace(string(b))
+		}
 	}
 	res.Resumed = offset > 0
 	if d.NewProgress != nil {
@@ -314,8 +356,12 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 			res.Err = &TransferError{Name: f.Name, Reason: "cancelled; the partial file is kept for resuming", Err: err}
 			return res
 		}
-		n, status, err := d.fetch(ctx, cur.DownloadLink, out, offset, max, buf, prog)
+		n, status, seen, err := d.fetch(ctx, cur.DownloadLink, out, offset, max, validator, buf, prog)
 		offset += n
+		if seen != "" && seen != validator { // a (new) start of the object: remember which
+			validator = seen
+			_ = os.WriteFile(validatorFile, []byte(seen+"\n"), 0o644)
+		}
 		switch {
 		case err == nil:
 			if !SizeFits(offset, f.Size) {
@@ -332,6 +378,11 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 			}
 			if err := os.Rename(part, final); err != nil {
 				res.Err = &TransferError{Name: f.Name, Reason: "rename", Err: err}
+				return res
+			}
+			_ = os.Remove(validatorFile)
+			if st, err := os.Stat(final); err != nil || !SizeFits(st.Size(), f.Size) {
+				res.Err = &TransferError{Name: f.Name, Reason: fmt.Sprintf("%s changed under us after the rename", final), Err: err}
 				return res
 			}
 			res.Bytes = offset
@@ -353,6 +404,9 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 			return res
 		case ctx.Err() != nil:
 			res.Err = &TransferError{Name: f.Name, Reason: fmt.Sprintf("cancelled after %d bytes; %s is kept for resuming", offset, part), Err: ctx.Err()}
+			return res
+		case status >= 200 && status <= 299: // an answer that cannot be the file (HTML, too long)
+			res.Err = &TransferError{Name: f.Name, Status: status, Reason: "unusable answer from the download link", Err: err}
 			return res
 		case status != 0 && status != http.StatusTooManyRequests && status < 500:
 			res.Err = &TransferError{Name: f.Name, Status: status, Reason: fmt.Sprintf("HTTP %d from the download link", status), Err: err}
@@ -377,18 +431,24 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 
 // fetch GETs link from offset (Range when offset > 0) and appends to out. It returns the bytes
 // written, the HTTP status (0 when none came) and an error when the body did not end cleanly.
-func (d *Downloader) fetch(ctx context.Context, link string, out *os.File, offset, max int64, buf []byte, prog Progress) (int64, int, error) {
+//
+// validator (an ETag or Last-Modified value) is sent as If-Range when resuming; the validator
+// of a response that starts the object from byte 0 is returned as seen.
+func (d *Downloader) fetch(ctx context.Context, link string, out *os.File, offset, max int64, validator string, buf []byte, prog Progress) (int64, int, string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("download link %s is not a valid URL", redact.URL(link))
+		return 0, 0, "", fmt.Errorf("download link %s is not a valid URL", redact.URL(link))
 	}
 	if req.URL.Scheme != "https" && req.URL.Scheme != "http" {
-		return 0, 0, fmt.Errorf("download link %s is not http(s)", redact.URL(link))
+		return 0, 0, "", fmt.Errorf("download link %s is not http(s)", redact.URL(link))
 	}
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+		if validator != "" {
+			req.Header.Set("If-Range", validator)
+		}
 	}
 	req.Header.Set("User-Agent", DefaultUserAgent)
 	client := d.Client
@@ -406,29 +466,41 @@ func (d *Downloader) fetch(ctx context.Context, link string, out *os.File, offse
 		if c := context.Cause(ctx); c != nil && ctx.Err() != nil {
 			err = c
 		}
-		return 0, 0, scrubURLError(err)
+		return 0, 0, "", scrubURLError(err)
 	}
 	defer rsp.Body.Close()
+	if rsp.StatusCode == http.StatusOK || rsp.StatusCode == http.StatusPartialContent {
+		if mt, _, _ := mime.ParseMediaType(rsp.Header.Get("Content-Type")); mt == "text/html" {
+			// a login page or a proxy's error page, not the file: nothing is written
+			return 0, rsp.StatusCode, "", fmt.Errorf("the link answered with an HTML page (%s), not the file", excerpt(readSome(rsp.Body)))
+		}
+	}
+	seen := ""
+	if rsp.StatusCode == http.StatusOK {
+		seen = objectValidator(rsp.Header)
+	}
 	switch rsp.StatusCode {
 	case http.StatusOK:
 		if offset > 0 { // the server ignored the Range: start over
 			if _, err := out.Seek(0, io.SeekStart); err != nil {
-				return 0, rsp.StatusCode, err
+				return 0, rsp.StatusCode, "", err
 			}
 			if err := out.Truncate(0); err != nil {
-				return 0, rsp.StatusCode, err
+				return 0, rsp.StatusCode, "", err
 			}
-			return d.copyBody(rsp, out, max, buf, prog, timer, stall, ctx, -offset)
+			n, st, err := d.copyBody(rsp, out, max, buf, prog, timer, stall, ctx, -offset)
+			return n, st, seen, err
 		}
 	case http.StatusPartialContent:
 		if start, ok := contentRangeStart(rsp.Header.Get("Content-Range")); !ok || start != offset {
-			return 0, rsp.StatusCode, fmt.Errorf("Content-Range %q does not start at byte %d", rsp.Header.Get("Content-Range"), offset)
+			return 0, rsp.StatusCode, "", fmt.Errorf("Content-Range %q does not start at byte %d", rsp.Header.Get("Content-Range"), offset)
 		}
 	default:
 		_, _ = io.CopyN(io.Discard, rsp.Body, 4<<10)
-		return 0, rsp.StatusCode, fmt.Errorf("HTTP %d", rsp.StatusCode)
+		return 0, rsp.StatusCode, "", fmt.Errorf("HTTP %d", rsp.StatusCode)
 	}
-	return d.copyBody(rsp, out, max-offset, buf, prog, timer, stall, ctx, 0)
+	n, st, err := d.copyBody(rsp, out, max-offset, buf, prog, timer, stall, ctx, 0)
+	return n, st, seen, err
 }
 
 // copyBody appends the body to out (at most limit+1 bytes, so an over-long body is seen),
@@ -455,7 +527,7 @@ func (d *Downloader) copyBody(rsp *http.Response, out *os.File, limit int64, buf
 		}
 		if rerr == io.EOF {
 			if n > limit {
-				return n + adjust, 0, fmt.Errorf("body longer than the reported size")
+				return n + adjust, rsp.StatusCode, fmt.Errorf("the body is longer than the reported size")
 			}
 			return n + adjust, 0, nil
 		}
@@ -496,3 +568,17 @@ func (e scrubbedError) Error() string {
 }
 
 func (e scrubbedError) Unwrap() error { return e.err }
+
+// objectValidator returns the response's strong ETag, else its Last-Modified, else "".
+func objectValidator(h http.Header) string {
+	if etag := h.Get("ETag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+		return etag
+	}
+	return h.Get("Last-Modified")
+}
+
+// readSome reads the start of a body, for an excerpt.
+func readSome(r io.Reader) []byte {
+	b, _ := io.ReadAll(io.LimitReader(r, 512))
+	return b
+}

@@ -1,6 +1,7 @@
 package rdsbackup_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -280,5 +282,102 @@ func TestDownloadLinkRefusedIsReported(t *testing.T) {
 	var te *rdsbackup.TransferError
 	if !errors.As(err, &te) || te.Status != 404 || strings.Contains(err.Error(), "SECRETSIG") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDownloadRefusesCollidingNames(t *testing.T) {
+	t.Parallel()
+	for name, files := range map[string][]fake.File{
+		"working name": {{Name: "x", Size: 2000}, {Name: "x.part", Size: 10}},
+		"validator":    {{Name: "x", Size: 2}, {Name: "x.part.validator", Size: 1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, api := startFake(t, fake.Config{Backups: map[string]fake.Backup{"b": {Bucket: "k", Files: files}}})
+			dir := t.TempDir()
+			_, err := (&rdsbackup.Downloader{API: api, Dir: dir, Parallel: 2}).Download(context.Background(), "b", nil)
+			if !errors.Is(err, rdsbackup.ErrUnsafeName) || !strings.Contains(err.Error(), "working name") {
+				t.Fatalf("err = %v", err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("files written: %v", entries)
+			}
+		})
+	}
+}
+
+// objectServer serves one API answer whose link is handled by obj.
+func objectServer(t *testing.T, size int64, obj http.HandlerFunc) *rdsbackup.API {
+	t.Helper()
+	o := httptest.NewServer(obj)
+	t.Cleanup(o.Close)
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"files":[{"name":"f.bin","size":`+strconv.FormatInt(size, 10)+`,"download_link":"`+o.URL+`/f.bin","link_expired_time":"2099-01-01T00:00:00+0800"}],"bucket":"b"}`)
+	}))
+	t.Cleanup(a.Close)
+	return mustAPI(t, a.URL, "p", rdsbackup.WithToken("t"))
+}
+
+func TestDownloadRefusesHTMLAndOverlongBodies(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	tests := []struct {
+		name string
+		obj  http.HandlerFunc
+		want string
+	}{
+		{"html page", func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>please log in</html>")
+		}, "HTML page"},
+		{"too long", func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Write(make([]byte, 1025))
+		}, "longer than the reported size"},
+	}
+	for _, tc := range tests {
+		hits.Store(0)
+		dir := t.TempDir()
+		_, err := (&rdsbackup.Downloader{API: objectServer(t, 1, tc.obj), Dir: dir}).Download(context.Background(), "b", nil)
+		var te *rdsbackup.TransferError
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), tc.want) || hits.Load() != 1 {
+			t.Fatalf("%s: err %v after %d requests", tc.name, err, hits.Load())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "f.bin")); err == nil {
+			t.Fatalf("%s: final file written", tc.name)
+		}
+		if tc.name == "html page" {
+			if _, err := os.Stat(filepath.Join(dir, "f.bin.part")); err == nil {
+				t.Fatalf("an HTML page must not be kept for resuming")
+			}
+		}
+	}
+}
+
+// TestResumeChecksTheObject: a .part left by another object of the same name (another ETag)
+// is not continued: If-Range makes the server send the whole new object.
+func TestResumeChecksTheObject(t *testing.T) {
+	t.Parallel()
+	content := bytes.Repeat([]byte("new content "), 200) // 2400 bytes: size 3 KB
+	var ifRange []string
+	api := objectServer(t, 3, func(w http.ResponseWriter, r *http.Request) {
+		ifRange = append(ifRange, r.Header.Get("If-Range"))
+		w.Header().Set("ETag", `"v2"`)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(content))
+	})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f.bin.part"), bytes.Repeat([]byte("old"), 300), 0o644)
+	os.WriteFile(filepath.Join(dir, "f.bin"+rdsbackup.ValidatorSuffix), []byte(`"v1"`), 0o644)
+	if _, err := (&rdsbackup.Downloader{API: api, Dir: dir}).Download(context.Background(), "b", nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "f.bin"))
+	if !bytes.Equal(got, content) || len(ifRange) != 1 || ifRange[0] != `"v1"` {
+		t.Fatalf("got %d bytes, If-Range %q", len(got), ifRange)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f.bin"+rdsbackup.ValidatorSuffix)); err == nil {
+		t.Fatal("validator file left behind")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,6 +69,15 @@ func build(t *testing.T, dir, pkg string) string {
 	return out
 }
 
+// seenSignatures holds the request signatures the hostile server received (and echoed).
+var seenSignatures sync.Map
+
+func signatures() []string {
+	var out []string
+	seenSignatures.Range(func(k, _ any) bool { out = append(out, k.(string)); return true })
+	return out
+}
+
 // hostile answers the API with an error whose message carries a signed link, and a 200 body
 // whose link is refused by the object store with the signature echoed in the XML error.
 func hostile(t *testing.T) *httptest.Server {
@@ -83,7 +93,12 @@ func hostile(t *testing.T) *httptest.Server {
 		case r.URL.Query().Get("backup_id") == "bad":
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"error_code":"DBS.200001","error_msg":"see `+link+` token `+r.Header.Get("X-Auth-Token")+`"}`)
+			if a := r.Header.Get("Authorization"); a != "" {
+				_, sig, _ := strings.Cut(a, "Signature=")
+				seenSignatures.Store(sig, true)
+			}
+			io.WriteString(w, `{"error_code":"DBS.200001","error_msg":"see `+link+` token `+r.Header.Get("X-Auth-Token")+
+				` auth `+r.Header.Get("Authorization")+` sts `+r.Header.Get("X-Security-Token")+`"}`)
 		case r.URL.Query().Get("backup_id") == "html":
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusBadGateway)
@@ -113,7 +128,7 @@ func TestClientErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("%s: no error", id)
 			}
-			assertClean(t, "client error "+id, []byte(err.Error()), secrets())
+			assertClean(t, "client error "+id, []byte(err.Error()), secrets(signatures()...))
 		}
 		_, err = (&rdsbackup.Downloader{API: api, Dir: t.TempDir()}).Download(context.Background(), "ok", nil)
 		var te *rdsbackup.TransferError
@@ -183,11 +198,15 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 		{"wrong key", wrong, []string{"files", "--backup-id", fake.DemoMySQLFull}},
 		{"token", []string{"RDS_ENDPOINT=" + base, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"files", "--backup-id", fake.DemoMySQLFull}},
 		{"hostile error", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"files", "--backup-id", "bad"}},
+		{"hostile echo of the signature", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "HUAWEICLOUD_SDK_AK=" + accessKey, "HUAWEICLOUD_SDK_SK=" + secretKey, "HUAWEICLOUD_SDK_SECURITY_TOKEN=" + stsToken}, []string{"files", "--backup-id", "bad"}},
 		{"hostile link", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"download", "--backup-id", "ok", "--dir", t.TempDir()}},
 	} {
 		o, e := run(c.env, c.args...)
-		assertClean(t, "rdsbackup "+c.name+" stdout", o, all)
-		assertClean(t, "rdsbackup "+c.name+" stderr", e, all)
+		assertClean(t, "rdsbackup "+c.name+" stdout", o, append(all, signatures()...))
+		assertClean(t, "rdsbackup "+c.name+" stderr", e, append(all, signatures()...))
+	}
+	if len(signatures()) == 0 {
+		t.Fatal("the hostile server saw no signed request: the echo case did not run")
 	}
 	// --output json prints the body as received: links only inside download_link values.
 	o, e := run(good, "files", "--backup-id", fake.DemoPostgresDBLevel, "--output", "json")

@@ -45,8 +45,10 @@ connection flags (each falls back to its environment variable):
   --timeout D          RDS_TIMEOUT             per API call, and no-data limit of a download (default 30s)
   --language L         RDS_LANGUAGE            en-us or zh-cn
   --insecure-skip-verify                       do not verify TLS certificates (warns every time)
-credentials come from the environment only: RDS_AUTH_TOKEN, or HUAWEICLOUD_SDK_AK and
-HUAWEICLOUD_SDK_SK (and HUAWEICLOUD_SDK_SECURITY_TOKEN); they never appear in any output.
+  --ak AK --sk SK [--security-token T]         HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN
+  --token T                                    RDS_AUTH_TOKEN (wins over AK/SK)
+secrets are best given in the environment (a flag shows in the process list); they never
+appear in any output.
 
 exit status: 0 success, 1 API or transfer failure, 2 usage error`
 
@@ -99,6 +101,7 @@ func oneLine(s string) string {
 // conn holds the connection flags shared by the commands.
 type conn struct {
 	endpoint, region, project, caFile, language string
+	ak, sk, securityToken, token                string
 	timeout                                     time.Duration
 	insecure                                    bool
 }
@@ -111,6 +114,10 @@ func (c *conn) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.language, "language", "", "X-Language: en-us or zh-cn (env RDS_LANGUAGE)")
 	fs.DurationVar(&c.timeout, "timeout", 0, "per API call; also the no-data limit of a download (env RDS_TIMEOUT, default 30s)")
 	fs.BoolVar(&c.insecure, "insecure-skip-verify", false, "do not verify TLS certificates (unsafe; warns)")
+	fs.StringVar(&c.ak, "ak", "", "access key (env HUAWEICLOUD_SDK_AK)")
+	fs.StringVar(&c.sk, "sk", "", "secret key (env HUAWEICLOUD_SDK_SK; a flag is visible to other users of the machine: prefer the variable)")
+	fs.StringVar(&c.securityToken, "security-token", "", "security token of temporary credentials (env HUAWEICLOUD_SDK_SECURITY_TOKEN)")
+	fs.StringVar(&c.token, "token", "", "IAM token (env RDS_AUTH_TOKEN; prefer the variable)")
 }
 
 // client builds the API client: environment first, flags over it.
@@ -131,6 +138,26 @@ func (c *conn) client(lookup func(string) (string, bool), stderr io.Writer) (*rd
 	}
 	if c.caFile != "" {
 		opts = append(opts, rdsbackup.WithCAFile(c.caFile))
+	}
+	if c.ak != "" || c.sk != "" {
+		ak, sk := c.ak, c.sk
+		if ak == "" {
+			ak, _ = lookup(rdsbackup.EnvAccessKey)
+		}
+		if sk == "" {
+			sk, _ = lookup(rdsbackup.EnvSecretKey)
+		}
+		st := c.securityToken
+		if st == "" {
+			st, _ = lookup(rdsbackup.EnvSecurityToken)
+		}
+		opts = append(opts, rdsbackup.WithToken(""), rdsbackup.WithAKSK(ak, sk, st))
+	}
+	if c.token != "" {
+		opts = append(opts, rdsbackup.WithToken(c.token))
+	}
+	if c.sk != "" || c.token != "" || c.securityToken != "" {
+		fmt.Fprintln(stderr, "rdsbackup: warning: a secret given as a flag is visible in the process list; prefer the environment variables")
 	}
 	if c.language != "" {
 		opts = append(opts, rdsbackup.WithLanguage(c.language))
@@ -264,13 +291,13 @@ func cmdDownload(ctx context.Context, args []string, stdout, stderr io.Writer, l
 		switch {
 		case r.Err != nil:
 		case r.Skipped:
-			fmt.Fprintf(stdout, "%s\talready complete (%s); not downloaded again without --force\n", r.Path, humanBytes(r.Bytes))
+			fmt.Fprintf(stdout, "%s\talready complete (%s); not downloaded again without --force\n", printable(r.Path), humanBytes(r.Bytes))
 		default:
 			how := "downloaded"
 			if r.Resumed {
 				how = "resumed and completed"
 			}
-			fmt.Fprintf(stdout, "%s\t%s (%s)\n", r.Path, how, humanBytes(r.Bytes))
+			fmt.Fprintf(stdout, "%s\t%s (%s)\n", printable(r.Path), how, humanBytes(r.Bytes))
 		}
 	}
 	if err != nil && errors.Is(err, context.Canceled) {

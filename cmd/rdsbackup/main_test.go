@@ -227,3 +227,21 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestCredentialFlags(t *testing.T) {
+	t.Parallel()
+	u, _ := startFake(t, fake.Config{})
+	lookup := env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvProjectID, project)
+	code, out, errOut := runCmd(t, lookup, "files", "--backup-id", fake.DemoMySQLFull, "--ak", "AK", "--sk", "SECRET-KEY-XYZ")
+	if code != 0 || !strings.Contains(out, "43e4feaab48f11e89039fa163ebaa7e4br01.qp") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "process list") || strings.Contains(errOut+out, "SECRET-KEY-XYZ") {
+		t.Fatalf("want a warning about the flag and no secret: %q", errOut)
+	}
+	// the access key from the environment, the secret key from the flag
+	code, _, errOut = runCmd(t, env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvProjectID, project, rdsbackup.EnvAccessKey, "AK"), "files", "--backup-id", fake.DemoMySQLFull, "--sk", "wrong-secret-key")
+	if code != 1 || !strings.Contains(errOut, "APIG.0301") {
+		t.Fatalf("wrong key by flag: exit %d %q", code, errOut)
+	}
+}

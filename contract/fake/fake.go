@@ -149,7 +149,12 @@ func (s *Server) Start(addr string) (string, error) {
 		scheme = "https"
 	}
 	s.ln = ln
-	s.url = scheme + "://" + ln.Addr().String()
+	host := ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		// listening on every address: name one that clients on this machine can use
+		host = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	s.url = scheme + "://" + host
 	go func() { _ = s.srv.Serve(ln) }()
 	return s.url, nil
 }

@@ -372,11 +372,12 @@ func TestRetries(t *testing.T) {
 			w.Header().Set("Retry-After", "30")
 			w.WriteHeader(503)
 		})
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
+		// no deadline: the 30 s wait is made, and cancelling the context ends it
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
 		start := time.Now()
-		_, err := newAPI(t, srv.URL).ShowBackupDownloadLink(ctx, "b")
-		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+		_, err := newAPI(t, srv.URL, rdsbackup.WithTimeout(0)).ShowBackupDownloadLink(ctx, "b")
+		if !errors.Is(err, context.Canceled) || time.Since(start) > 3*time.Second {
 			t.Fatalf("err = %v after %v", err, time.Since(start))
 		}
 	})
@@ -466,7 +467,7 @@ func TestEnvOptions(t *testing.T) {
 
 func TestSafeFileName(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "/etc/passwd", "x\x00y", strings.Repeat("a", 256)} {
+	for _, name := range []string{"", ".", "..", "../x", "a/b", `a\b`, "/etc/passwd", "x\x00y", "esc\x1b[2J", "line\nbreak", strings.Repeat("a", 256)} {
 		if err := rdsbackup.SafeFileName(name); !errors.Is(err, rdsbackup.ErrUnsafeName) {
 			t.Errorf("SafeFileName(%q) = %v, want ErrUnsafeName", name, err)
 		}
@@ -542,5 +543,23 @@ func TestRequestMatchesGenerated(t *testing.T) {
 		if g := <-got; g != want {
 			t.Errorf("%q: client sent %q, generated builder %q", v, g, want)
 		}
+	}
+}
+
+// TestRetryStopsBeforeTheDeadline: a wait that would outlast the call's timeout is not made;
+// the caller gets the server's answer (here a 429) instead of a bare deadline error.
+func TestRetryStopsBeforeTheDeadline(t *testing.T) {
+	t.Parallel()
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "2")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(429)
+		io.WriteString(w, `{"error_code":"APIG.0308","error_msg":"throttled"}`)
+	})
+	start := time.Now()
+	_, err := newAPI(t, srv.URL, rdsbackup.WithTimeout(time.Second)).ShowBackupDownloadLink(context.Background(), "b")
+	var ae *rdsbackup.APIError
+	if !errors.As(err, &ae) || ae.Code != "APIG.0308" || time.Since(start) > 900*time.Millisecond {
+		t.Fatalf("err = %v after %v", err, time.Since(start))
 	}
 }

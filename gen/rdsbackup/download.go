@@ -41,8 +41,8 @@ func SafeFileName(name string) error {
 		return bad("a directory reference")
 	case strings.ContainsAny(name, `/\`):
 		return bad("contains a path separator")
-	case strings.ContainsRune(name, 0):
-		return bad("contains a NUL byte")
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return bad("contains a control character")
 	case filepath.IsAbs(name) || !filepath.IsLocal(name):
 		return bad("not a plain local file name")
 	case len(name) > 255:

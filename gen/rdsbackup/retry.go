@@ -53,7 +53,8 @@ func classify(ctx context.Context, resp *http.Response, err error) (error, bool)
 		return nil, false
 	}
 	if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-		if d > maxRetryAfter { // a longer pause than we make: the caller gets this answer
+		if d > maxRetryAfter || pastDeadline(ctx, d) { // a longer pause than we make (or than
+			// the call has left): the caller gets this answer
 			return backoff.Permanent(&retryableStatus{resp.StatusCode}), false
 		}
 		return &backoff.RetryAfterError{Duration: d}, true
@@ -101,7 +102,7 @@ func (t *retryTransport) retry(req *http.Request, resp *http.Response, err error
 		Multiplier:          2,
 		MaxInterval:         20 * time.Second,
 	}
-	out, rerr := backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(t.retries)+1), backoff.WithMaxElapsedTime(0))
+	out, rerr := backoff.Retry(ctx, op, backoff.WithBackOff(deadlineBackOff{b, ctx}), backoff.WithMaxTries(uint(t.retries)+1), backoff.WithMaxElapsedTime(0))
 	if out != nil {
 		var rs *retryableStatus
 		var ra *backoff.RetryAfterError
@@ -148,4 +149,25 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// pastDeadline reports whether waiting d would take the call past its context's deadline.
+func pastDeadline(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Now().Add(d).After(dl)
+}
+
+// deadlineBackOff stops retrying when the next wait would outlast the call's deadline, so that
+// the caller gets the last answer (a 429 or 5xx it can report) rather than a bare timeout.
+type deadlineBackOff struct {
+	backoff.BackOff
+	ctx context.Context
+}
+
+func (b deadlineBackOff) NextBackOff() time.Duration {
+	d := b.BackOff.NextBackOff()
+	if d != backoff.Stop && pastDeadline(b.ctx, d) {
+		return backoff.Stop
+	}
+	return d
 }

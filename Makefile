@@ -84,6 +84,7 @@ fuzz:
 		echo "== $$target"; $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./gen/rdsbackup || exit 1; done
 	@for target in $$(grep -ho '^func Fuzz[A-Za-z0-9]*' contract/*_test.go 2>/dev/null | cut -d' ' -f2); do \
 		echo "== $$target"; $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./contract || exit 1; done
+	@echo "== FuzzText"; $(GO) test -run '^$$' -fuzz '^FuzzText$$' -fuzztime $(FUZZTIME) ./internal/redact
 
 soak:
 	$(GO) run ./internal/cmd/soak -duration $${SOAK_DURATION:-60s} -conns $${SOAK_CONNS:-64}

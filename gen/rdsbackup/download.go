@@ -412,17 +412,17 @@ func (d *Downloader) one(ctx context.Context, dir string, f BackupFile, links *l
 			res.Err = &TransferError{Name: f.Name, Status: status, Reason: fmt.Sprintf("HTTP %d from the download link", status), Err: err}
 			return res
 		default:
-			if n > 0 {
-				failures = 0
-			}
+			// An attempt that broke off after making progress is resumed at once (up to 20
+			// times); one that brought nothing (a stall, a refused connection, a 5xx) is not
+			// tried again, so that a dead link fails within about one --timeout.
 			failures++
-			if failures > 3 {
+			if n == 0 || failures > 20 {
 				res.Err = &TransferError{Name: f.Name, Status: status, Reason: fmt.Sprintf("gave up after %d bytes; %s is kept for resuming", offset, part), Err: err}
 				return res
 			}
 			d.logf("%s: %v; resuming at byte %d", f.Name, d.API.scrub(redact.Text(err.Error())), offset)
 			select {
-			case <-time.After(time.Duration(failures) * 500 * time.Millisecond):
+			case <-time.After(100 * time.Millisecond):
 			case <-ctx.Done():
 			}
 		}

@@ -381,3 +381,29 @@ func TestResumeChecksTheObject(t *testing.T) {
 		t.Fatal("validator file left behind")
 	}
 }
+
+// TestDownloadStallFailsWithinTheTimeout: a link that sends headers and then nothing fails
+// after about StallAfter, once, with the .part kept.
+func TestDownloadStallFailsWithinTheTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	api := objectServer(t, 4, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "4096")
+		w.Write(make([]byte, 100))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	dir := t.TempDir()
+	start := time.Now()
+	_, err := (&rdsbackup.Downloader{API: api, Dir: dir, StallAfter: 300 * time.Millisecond}).Download(context.Background(), "b", nil)
+	if err == nil || !strings.Contains(err.Error(), "no data for 300ms") || time.Since(start) > 2*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+	if st, err := os.Stat(filepath.Join(dir, "f.bin.part")); err != nil || st.Size() != 100 {
+		t.Fatalf("partial file: %v %v", st, err)
+	}
+}

@@ -10,8 +10,8 @@ package contract_test
 //
 // Containers are labelled recorded, fake and live (select with --label-filter). Variables:
 //
-//	RDS_RECORDINGS=DIR      check the cassettes in DIR instead of testdata/recordings (and
-//	                        skip the known-bad ones)
+//	RDS_RECORDINGS=DIR      check the cassettes in DIR (not in its subdirectories) instead
+//	                        of testdata/recordings (and skip the known-bad ones)
 //	RDS_ENDPOINT / HUAWEICLOUD_SDK_REGION
 //	                        turn the live container on (see live_suite_test.go)
 //	RDS_BACKUP_ID           the backup of the live happy path
@@ -90,6 +90,9 @@ type subject struct {
 	violations []contract.Violation
 	skip       string // when set, the check specs are skipped with this reason
 	err        error  // what the client returned, for the expected_status spec
+	// throttled, when set, says why the scenario ended on a 429 (live): its expected_status
+	// spec is skipped with this reason while the 429 itself is checked by every check.
+	throttled string
 }
 
 // validate fills s.violations from s.ex.

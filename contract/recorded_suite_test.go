@@ -40,8 +40,13 @@ var warningOnly = map[string]bool{
 //     may break the schema too. The spec, named after the declared check, fails when the
 //     interaction passes every check or trips only other checks.
 //
-// An interaction that is not a request for the operation (a download behind a link, say)
-// gets one skipped spec that says so.
+// An interaction that is clearly the download of an object behind a link (on another host
+// than the cassette's interactions on /v3/{project_id}/backup-files, or on a path under
+// /obs/: see recording.SkipReason) gets one skipped spec that says so. Every other
+// interaction is checked, whatever its path: /v2/{project_id}/backup-files fails route. A
+// cassette none of whose interactions is checked fails the "loads every cassette" spec
+// ("no interaction of the operation in FILE"). Cassettes are read from the directory itself,
+// not from its subdirectories (see recording.LoadDir): point RDS_RECORDINGS at each one.
 var _ = Describe("recorded", Label("recorded"), func() {
 	if dir := os.Getenv(envRecordings); dir != "" {
 		abs := resolveDir(dir)
@@ -84,7 +89,7 @@ func describeCassettes(where string, cassettes []recording.Cassette, err error, 
 			// ContinueOnFailure so that one broken check does not hide the others.
 			Describe(name, Ordered, ContinueOnFailure, func() {
 				if in.Skip != "" {
-					It("is not the operation", func() { Skip(in.Skip) })
+					It("is an object download, not the operation", func() { Skip(in.Skip) })
 					return
 				}
 				s := &subject{label: label, ex: in.Exchange}

@@ -235,7 +235,33 @@ type exchange struct {
 	exactErr  error
 }
 
+// newExchange prepares ex (the caller's copy, which it may change) for validation. Header
+// names are made canonical (http.CanonicalHeaderKey), since the checks look headers up with
+// http.Header.Get: a library caller may pass maps built by hand or decoded from a file, with
+// "content-type" or "DATE". A canonical copy is made, merging the values of names that differ
+// only in case, only when some name is not canonical; the caller's maps are never changed.
 func newExchange(ex *Exchange) *exchange {
+	canonical := func(h http.Header) http.Header {
+		for k := range h {
+			if http.CanonicalHeaderKey(k) == k {
+				continue
+			}
+			keys := make([]string, 0, len(h))
+			for k := range h {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys) // a deterministic order for merged values
+			out := make(http.Header, len(h))
+			for _, k := range keys {
+				ck := http.CanonicalHeaderKey(k)
+				out[ck] = append(out[ck], h[k]...)
+			}
+			return out
+		}
+		return h
+	}
+	ex.RequestHeader = canonical(ex.RequestHeader)
+	ex.Header = canonical(ex.Header)
 	x := &exchange{ex: ex}
 	u, err := url.Parse(ex.URL)
 	if err != nil {

@@ -3,10 +3,18 @@
 // checks them with a contract.Validator.
 //
 // Reading: Load and LoadDir turn each interaction of a cassette into a contract.Exchange
-// (request method, URL and headers; response status, headers and body). An interaction that
-// is not a request for the operation's path (a download of a file behind a link, say) is
-// kept but marked as skipped (Interaction.Skip says why); Validate does not check it. An
-// interaction on the operation's path with another method is checked (and fails "route").
+// (request method, URL and headers; response status, headers and body). Header names are
+// canonicalized (http.CanonicalHeaderKey: a cassette written by hand may say "content-type"
+// or "DATE"), values of names that differ only in case being merged.
+//
+// An interaction is skipped (kept, with Interaction.Skip saying why; Validate does not check
+// it) only when it is clearly the download of an object behind a link: its host differs from
+// the host of the cassette's operation interactions (those on /v3/{project_id}/backup-files),
+// or its path starts with /obs/ (the fake's downloads). Every other interaction is checked,
+// whatever its method or path: a wrong path (/v2/{project_id}/backup-files, a singular
+// /v3/{project_id}/backup-file) or method fails check "route". A cassette none of whose
+// interactions is checked is an error ("no interaction of the operation in FILE"), never a
+// silent pass.
 //
 // Writing: NewRecorder wraps go-vcr's recorder in ModeRecordOnly and redacts every secret
 // (credential headers, cookies, the signing query parameters of URLs in the request and in
@@ -21,10 +29,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,7 +57,7 @@ type Interaction struct {
 	Index    int               // position in the cassette, from 0
 	Exchange contract.Exchange // the request and response, as recorded
 	// Skip is empty for an interaction that Validate checks, and otherwise says why it is
-	// not checked (it is not a request for GET /v3/{project_id}/backup-files).
+	// not checked (it is the download of an object behind a link: see SkipReason).
 	Skip string
 }
 
@@ -95,10 +105,13 @@ func isCassetteName(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// LoadDir loads every *.yaml and *.yml file directly in dir (not in its subdirectories),
-// in name order. A cassette that cannot be loaded does not stop the others: LoadDir returns
-// every cassette it could load and, when some could not, an error joining one *LoadError per
-// file. A dir that cannot be listed is an error with no cassettes.
+// LoadDir loads every *.yaml and *.yml file directly in dir, in name order. It does not
+// descend into subdirectories, on purpose: the known-bad cassettes live in dir/known-bad and
+// must not be checked as conforming ones; point LoadDir (or RDS_RECORDINGS) at each directory
+// to check. A cassette that cannot be loaded, or that holds no interaction of the operation,
+// does not stop the others: LoadDir returns every cassette it could load and, when some could
+// not, an error joining one *LoadError per file. A dir that cannot be listed is an error with
+// no cassettes.
 func LoadDir(dir string) ([]Cassette, error) {
 	return loadDir(os.DirFS(dir), ".", dir)
 }
@@ -184,21 +197,62 @@ func parse(file string, data []byte) (Cassette, error) {
 		return Cassette{}, &LoadError{File: file, Reason: "holds no interactions"}
 	}
 	out := Cassette{File: file, Name: filepath.Base(file), Interactions: make([]Interaction, 0, len(c.Interactions))}
+	exs := make([]contract.Exchange, 0, len(c.Interactions))
 	for i, in := range c.Interactions {
 		if in == nil {
 			return Cassette{}, &LoadError{File: file, Reason: fmt.Sprintf("interaction %d is empty", i)}
 		}
-		ex := contract.Exchange{
+		exs = append(exs, contract.Exchange{
 			Method:        in.Request.Method,
 			URL:           in.Request.URL,
-			RequestHeader: in.Request.Headers,
+			RequestHeader: canonicalHeader(in.Request.Headers),
 			StatusCode:    in.Response.Code,
-			Header:        in.Response.Headers,
+			Header:        canonicalHeader(in.Response.Headers),
 			Body:          []byte(in.Response.Body),
+		})
+	}
+	hosts := OperationHosts(exs)
+	checked := 0
+	for i, ex := range exs {
+		skip := SkipReason(ex, hosts)
+		if skip == "" {
+			checked++
 		}
-		out.Interactions = append(out.Interactions, Interaction{Index: i, Exchange: ex, Skip: SkipReason(ex)})
+		out.Interactions = append(out.Interactions, Interaction{Index: i, Exchange: ex, Skip: skip})
+	}
+	if checked == 0 {
+		return Cassette{}, &LoadError{File: file, Reason: fmt.Sprintf(
+			"no interaction of the operation in %s: its %d interaction(s) are all object downloads (another host than the operation's, or a path under /obs/), which are not validated",
+			filepath.Base(file), len(exs))}
 	}
 	return out, nil
+}
+
+// canonicalHeader returns h with every name in canonical form (http.CanonicalHeaderKey),
+// merging the values of names that differ only in case (in the order of the names as
+// written, sorted); h itself when every name is already canonical.
+func canonicalHeader(h http.Header) http.Header {
+	canonical := true
+	for k := range h {
+		if http.CanonicalHeaderKey(k) != k {
+			canonical = false
+			break
+		}
+	}
+	if canonical {
+		return h
+	}
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(http.Header, len(h))
+	for _, k := range keys {
+		ck := http.CanonicalHeaderKey(k)
+		out[ck] = append(out[ck], h[k]...)
+	}
+	return out
 }
 
 // unwrapPath drops the *fs.PathError around err (LoadError already names the file).
@@ -210,27 +264,67 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// SkipReason says why ex is not a request for the operation GET /v3/{project_id}/backup-files
-// and so is not validated, or returns "" when it is one. Only the path decides: a request on
-// the operation's path with another method is validated (and fails the "route" check), while
-// any other path (the download of a file behind a link, a token request) is skipped.
-func SkipReason(ex contract.Exchange) string {
+// OperationHosts returns the hosts (lower case, without the scheme's default port) of the
+// exchanges on the operation's path, /v3/{project_id}/backup-files, whatever their method,
+// each once, in the order met. A relative URL's host is "".
+func OperationHosts(exs []contract.Exchange) []string {
+	var hosts []string
+	for _, ex := range exs {
+		u, err := url.Parse(ex.URL)
+		if err != nil || !IsOperationPath(u.Path) {
+			continue
+		}
+		h := hostOf(u)
+		if !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+// hostOf is u's host in lower case, without the default port of its scheme.
+func hostOf(u *url.URL) string {
+	h := strings.ToLower(u.Host)
+	switch {
+	case u.Scheme == "https" && strings.HasSuffix(h, ":443"):
+		h = strings.TrimSuffix(h, ":443")
+	case u.Scheme == "http" && strings.HasSuffix(h, ":80"):
+		h = strings.TrimSuffix(h, ":80")
+	}
+	return h
+}
+
+// SkipReason says why ex, an interaction of a cassette whose operation interactions are on
+// operationHosts (see OperationHosts), is not validated, or returns "" when it is validated.
+// Only what is clearly the download of an object behind a link is skipped: a request to
+// another host than every one of operationHosts (when there is at least one), or one whose
+// path starts with /obs/. Everything else is validated, so that a request on a wrong path
+// (/v2/{project_id}/backup-files, /v3/{project_id}/backup-file) or with a wrong method fails
+// check "route" instead of passing unseen; so is an interaction whose URL does not parse.
+func SkipReason(ex contract.Exchange, operationHosts []string) string {
 	u, err := url.Parse(ex.URL)
 	if err != nil {
 		return "" // let the validator say what is wrong with the URL (check route)
 	}
-	if IsOperationPath(u.Path) {
+	host := hostOf(u)
+	var why string
+	switch {
+	case strings.HasPrefix(u.Path, "/obs/"):
+		why = "its path is under /obs/"
+	case len(operationHosts) > 0 && !slices.Contains(operationHosts, host):
+		why = "its host is not the operation's (" + strings.Join(operationHosts, ", ") + ")"
+	default:
 		return ""
 	}
 	method := ex.Method
 	if method == "" {
 		method = "GET"
 	}
-	host := u.Host
-	if host != "" {
-		host = " on " + host
+	on := ""
+	if u.Host != "" {
+		on = " on " + u.Host
 	}
-	return fmt.Sprintf("%s %s%s is not the backup-files operation (GET /v3/{project_id}/backup-files)", method, u.EscapedPath(), host)
+	return fmt.Sprintf("%s %s%s is the download of an object, not the backup-files operation (GET /v3/{project_id}/backup-files): %s", method, u.EscapedPath(), on, why)
 }
 
 // IsOperationPath reports whether urlPath is /v3/{project_id}/backup-files (with an optional

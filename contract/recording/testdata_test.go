@@ -212,6 +212,16 @@ func fixtures() []fixture {
 		"<html><head><title>Maintenance</title></head><body><h1>The service is under maintenance.</h1></body></html>\n")
 	thirtyDays := "1769817600" // 2026-01-31T00:00:00Z
 
+	// header names as a hand-written cassette may spell them: go-vcr keeps them as written
+	lowerReq := http.Header{"x-auth-token": {"REDACTED"}, "user-agent": {userAgent}, "X-LANGUAGE": {"en-us"}}
+	lowerRsp := func(n int, date string) http.Header {
+		return http.Header{"content-type": {"application/json"}, "x-request-id": {requestID(n)}, "DATE": {date}}
+	}
+	// a download on the endpoint's own host, under /obs/ (as the fake serves them)
+	sameHostDownload := exchange(http.MethodGet, endpoint+"/obs/rdsbucket-ap-southeast-1/c0c9f155/c0c9f155c7b7423a9d30f0175998b63bbr01.qp?AccessKeyId=REDACTED&Expires="+expiresUnix+"&Signature=REDACTED",
+		http.Header{"user-agent": {userAgent}}, 200,
+		http.Header{"content-type": {"application/octet-stream"}, "date": {dateBefore}}, "qpress")
+
 	return []fixture{
 		{"doc-example.yaml", []*cassette.Interaction{
 			exchange(http.MethodGet, opURL(docEndpoint, docProject, docBackup), tokenRequest(), 200,
@@ -222,6 +232,11 @@ func fixtures() []fixture {
 			ok200(4, dateBefore, okBody("2803", defaultLink, expiresLocal, "rdsbucket-ap-southeast-1")),
 			exchange(http.MethodGet, opURL(endpoint, docProject, sqlBackup), sqlReq, 200, sqlRsp, sql),
 			download,
+		}},
+		{"lowercase-headers.yaml", []*cassette.Interaction{
+			exchange(http.MethodGet, opURL(endpoint, docProject, docBackup), lowerReq, 200, lowerRsp(5, dateBefore),
+				okBody("2803", defaultLink, expiresLocal, "rdsbucket-ap-southeast-1")),
+			sameHostDownload,
 		}},
 		{"errors.yaml", []*cassette.Interaction{
 			exchange(http.MethodGet, opURL(endpoint, docProject, ""), akskRequest(docProject), 400, jsonResponse(10, dateBefore),
@@ -268,6 +283,10 @@ func fixtures() []fixture {
 		{"known-bad/link_not_expired--date-after-expiry.yaml", []*cassette.Interaction{
 			ok200(28, "Thu, 01 Jan 2026 00:05:00 GMT", okBody("2803", defaultLink, expiresLocal, "rdsbucket-ap-southeast-1")),
 		}},
+		{"known-bad/link_not_expired--lowercase-date-after-expiry.yaml", []*cassette.Interaction{
+			exchange(http.MethodGet, opURL(endpoint, docProject, docBackup), lowerReq, 200, lowerRsp(34, "Thu, 01 Jan 2026 00:05:00 GMT"),
+				okBody("2803", defaultLink, expiresLocal, "rdsbucket-ap-southeast-1")),
+		}},
 		{"known-bad/link_not_expired--valid-for-30-days.yaml", []*cassette.Interaction{
 			ok200(29, dateBefore, okBody("2803", link("c0c9f155/c0c9f155c7b7423a9d30f0175998b63bbr01.qp", thirtyDays), "2026-01-31T08:00:00+0800", "rdsbucket-ap-southeast-1")),
 		}},
@@ -281,6 +300,14 @@ func fixtures() []fixture {
 		{"known-bad/route--delete-method.yaml", []*cassette.Interaction{
 			exchange(http.MethodDelete, opURL(endpoint, docProject, docBackup), akskRequest(docProject), 400, jsonResponse(32, dateBefore),
 				errorBody("DBS.200001", "Invalid parameter.", "")),
+		}},
+		{"known-bad/route--v2-path.yaml", []*cassette.Interaction{
+			exchange(http.MethodGet, endpoint+"/v2/"+docProject+"/backup-files?backup_id="+docBackup, akskRequest(docProject), 200, jsonResponse(35, dateBefore),
+				okBody("2803", defaultLink, expiresLocal, "rdsbucket-ap-southeast-1")),
+		}},
+		{"known-bad/route--singular-backup-file.yaml", []*cassette.Interaction{
+			exchange(http.MethodGet, endpoint+"/v3/"+docProject+"/backup-file?backup_id="+docBackup, akskRequest(docProject), 200, jsonResponse(36, dateBefore),
+				okBody("2803", defaultLink, expiresLocal, "rdsbucket-ap-southeast-1")),
 		}},
 		{"known-bad/request_id--no-x-request-id.yaml", []*cassette.Interaction{
 			exchange(http.MethodGet, opURL(endpoint, docProject, docBackup), akskRequest(docProject), 200, noRequestID,

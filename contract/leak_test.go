@@ -1,0 +1,21 @@
+package contract_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a goroutine outlives its tests: the Ginkgo suite
+// (TestContract runs RunSpecs, which returns once every container's cleanup has run: the
+// fake's server stopped, its transport's and the live container's idle connections closed)
+// and the plain tests alike.
+//
+// The one goroutine ignored is Ginkgo's own: RunSpecs starts an interrupt handler
+// (interrupt_handler.NewInterruptHandler) that waits for SIGINT/SIGTERM and is never stopped;
+// it lives until the process exits, whatever the specs do.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"),
+	)
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"strings"
 	"unicode/utf8"
 
@@ -161,13 +160,4 @@ func isJSONBody(body []byte) bool {
 		}
 	}
 	return false
-}
-
-// isJSONMediaType reports whether a Content-Type names JSON (application/json, +json).
-func isJSONMediaType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }

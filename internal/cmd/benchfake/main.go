@@ -46,9 +46,10 @@ func main() {
 	}
 }
 
-// serveBare is the ceiling: a handler that writes a fixed JSON body of the same size.
+// serveBare is the ceiling: a handler that writes a fixed JSON body of the same size (the
+// signature is a placeholder of the same length).
 func serveBare() {
-	body := []byte(`{"files":[{"name":"43e4feaab48f11e89039fa163ebaa7e4br01.qp","size":2803,"download_link":"http://127.0.0.1:1/obs/rdsbucket-demo-1/c0c9f155c7b7423a9d30f0175998b63bbr01/43e4feaab48f11e89039fa163ebaa7e4br01.qp?AccessKeyId=FAKEOBSACCESSKEY&Expires=1795719823&Signature=de1f8030ca8c56f651ad0b9451db9875a9cbd195826534744b7b7fc09f041d16","link_expired_time":"2026-11-27T03:03:43+0800"}],"bucket":"rdsbucket-demo-1"}` + "\n")
+	body := []byte(`{"files":[{"name":"43e4feaab48f11e89039fa163ebaa7e4br01.qp","size":2803,"download_link":"http://127.0.0.1:1/obs/rdsbucket-demo-1/c0c9f155c7b7423a9d30f0175998b63bbr01/43e4feaab48f11e89039fa163ebaa7e4br01.qp?AccessKeyId=FAKEOBSACCESSKEY&Expires=1795719823&Signature=` + strings.Repeat("s", 64) + `","link_expired_time":"2026-11-27T03:03:43+0800"}],"bucket":"rdsbucket-demo-1"}` + "\n")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -3,6 +3,7 @@
 //
 //	rdsfake --listen 127.0.0.1:8080 --project-id P [--ak AK --sk SK] [--token T]
 //	        [--backups FILE] [--link-ttl 5m] [--tls --ca-out FILE] [--faults]
+//	        [--object-etag md5|multipart|none]
 //	        [--log-format text|json|none] [--log-level info|warn|error]
 //
 // When ready it prints exactly one line, "listening on http://HOST:PORT", on standard output;
@@ -45,10 +46,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate for 127.0.0.1 and localhost made at start")
 	caOut := fs.String("ca-out", "", "with --tls: write the CA certificate (PEM) to this file, for RDS_CA_FILE")
 	faults := fs.Bool("faults", false, "answer backup_id fault-429 with 429 and fault-500 with 500")
+	objectETag := fs.String("object-etag", "md5", `ETag of the files behind the links: md5 (the content's MD5), multipart ("<md5>-3", not the content's MD5) or none`)
 	logFormat := fs.String("log-format", "text", "request log format on standard error: text, json or none")
 	logLevel := fs.String("log-level", "info", "info (every request), warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rdsfake --project-id P [--listen ADDR] [--ak AK --sk SK] [--token T] [--backups FILE] [--link-ttl D] [--tls --ca-out FILE] [--faults]")
+		fmt.Fprintln(stderr, "usage: rdsfake --project-id P [--listen ADDR] [--ak AK --sk SK] [--token T] [--backups FILE] [--link-ttl D] [--tls --ca-out FILE] [--faults] [--object-etag md5|multipart|none]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +84,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *ttl <= 0 {
 		return usage("--link-ttl must be positive")
 	}
+	if !fake.ObjectETagMode(*objectETag).Valid() {
+		return usage("--object-etag must be md5, multipart or none")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usage("--log-level must be info, warn or error")
@@ -98,7 +103,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage("--log-format must be text, json or none")
 	}
-	cfg := fake.Config{ProjectID: *project, AccessKey: *ak, SecretKey: *sk, Token: *token, LinkTTL: *ttl, Faults: *faults, Logger: logger, TLS: *useTLS}
+	cfg := fake.Config{ProjectID: *project, AccessKey: *ak, SecretKey: *sk, Token: *token, LinkTTL: *ttl, Faults: *faults, Logger: logger, TLS: *useTLS,
+		ObjectETag: fake.ObjectETagMode(*objectETag)}
 	if *backups != "" {
 		f, err := os.Open(*backups)
 		if err != nil {

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -105,5 +107,63 @@ func TestUsageErrors(t *testing.T) {
 		if code := run(context.Background(), args, io.Discard, &stderr); code != 2 || stderr.Len() == 0 {
 			t.Errorf("%v: exit %d, %q", args, code, stderr.String())
 		}
+	}
+}
+
+// TestObjectETagFlag: --object-etag chooses the ETag of the files behind the links; a bad
+// value is a one-line usage error.
+func TestObjectETagFlag(t *testing.T) {
+	t.Parallel()
+	t.Run("bad value", func(t *testing.T) {
+		t.Parallel()
+		var stderr bytes.Buffer
+		code := run(context.Background(), []string{"--project-id", "p", "--object-etag", "sha1"}, io.Discard, &stderr)
+		if code != 2 || stderr.String() != "rdsfake: --object-etag must be md5, multipart or none\n" {
+			t.Fatalf("exit %d, %q", code, stderr.String())
+		}
+	})
+	tests := []struct {
+		value string
+		etag  *regexp.Regexp
+	}{
+		{"", regexp.MustCompile(`^"0c2b8d7c2a6b7109e95ad17e012f673e"$`)}, // default: MD5 of the 1 KB demo file
+		{"md5", regexp.MustCompile(`^"0c2b8d7c2a6b7109e95ad17e012f673e"$`)},
+		{"multipart", regexp.MustCompile(`^"[0-9a-f]{32}-3"$`)},
+		{"none", regexp.MustCompile(`^$`)},
+	}
+	for _, tc := range tests {
+		t.Run("value "+tc.value, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"--listen", "127.0.0.1:0", "--project-id", "p1", "--token", "tok", "--log-format", "none"}
+			if tc.value != "" {
+				args = append(args, "--object-etag", tc.value)
+			}
+			url, _, _ := startRun(t, args...)
+			req, _ := http.NewRequest("GET", url+"/v3/p1/backup-files?backup_id=5f0a6bd2a77f4b5e8f3c1d2e3f4a5b6cbr03", nil)
+			req.Header.Set("X-Auth-Token", "tok")
+			rsp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out struct {
+				Files []struct {
+					Name         string `json:"name"`
+					DownloadLink string `json:"download_link"`
+				}
+			}
+			err = json.NewDecoder(rsp.Body).Decode(&out)
+			rsp.Body.Close()
+			if err != nil || len(out.Files) != 3 || out.Files[2].Name != "5f0a6bd2_meta.json" {
+				t.Fatalf("%v %+v", err, out)
+			}
+			obj, err := http.Head(out.Files[2].DownloadLink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj.Body.Close()
+			if obj.StatusCode != 200 || !tc.etag.MatchString(obj.Header.Get("ETag")) {
+				t.Fatalf("status %d ETag %q, want %v", obj.StatusCode, obj.Header.Get("ETag"), tc.etag)
+			}
+		})
 	}
 }

@@ -29,3 +29,15 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkContentSmallFile is what serving a 1 KB file costs in content generation: the
+// reader for one request, read whole (the name's block is cached after the first request).
+func BenchmarkContentSmallFile(b *testing.B) {
+	buf := make([]byte, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := io.ReadFull(fake.Content("5f0a6bd2_meta.json", 1), buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package fake
 
 import (
+	"container/list"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"io"
+	"sync"
 )
 
 const blockSize = 64 << 10
@@ -12,14 +14,77 @@ const blockSize = 64 << 10
 // Content returns the deterministic bytes the fake serves for a file: exactly size×1024 bytes
 // that depend on the file's name and on the position, so a resumed download that splices
 // at a wrong offset does not match. Tests use it to compute the expected digest.
+//
+// The 64 KiB block the content repeats (with each block's index mixed into its first 8 bytes)
+// is derived from the name by a chain of 2,048 SHA-256 calls; it is kept in a small
+// process-wide LRU cache (blockCacheEntries names, about 16 MiB at most), so repeated
+// requests for the same file do not derive it again. The cache changes no byte.
 func Content(name string, sizeKB int64) *ContentReader {
+	return &ContentReader{base: blocks.get(name), size: sizeKB * 1024}
+}
+
+// baseBlock derives a name's 64 KiB block (the bytes are part of the fake's contract:
+// recorded digests depend on them).
+func baseBlock(name string) []byte {
 	seed := sha256.Sum256([]byte(name))
 	base := make([]byte, blockSize)
 	for i := 0; i < blockSize; i += sha256.Size {
 		copy(base[i:], seed[:])
 		seed = sha256.Sum256(seed[:])
 	}
-	return &ContentReader{base: base, size: sizeKB * 1024}
+	return base
+}
+
+// blockCacheEntries bounds the block cache: 256 × 64 KiB = 16 MiB.
+const blockCacheEntries = 256
+
+var blocks = newBlockCache(blockCacheEntries)
+
+// blockCache is a concurrency-safe LRU cache of base blocks by name. Concurrent first
+// requests for one name derive its block once (the entry's sync.Once); a block evicted
+// while a reader still holds it stays valid for that reader (blocks are never written).
+type blockCache struct {
+	mu      sync.Mutex
+	max     int
+	order   *list.List // of *blockEntry, most recently used first
+	entries map[string]*list.Element
+}
+
+type blockEntry struct {
+	name string
+	once sync.Once
+	base []byte
+}
+
+func newBlockCache(max int) *blockCache {
+	return &blockCache{max: max, order: list.New(), entries: make(map[string]*list.Element, max)}
+}
+
+func (c *blockCache) get(name string) []byte {
+	c.mu.Lock()
+	var e *blockEntry
+	if el, ok := c.entries[name]; ok {
+		c.order.MoveToFront(el)
+		e = el.Value.(*blockEntry)
+	} else {
+		e = &blockEntry{name: name}
+		c.entries[name] = c.order.PushFront(e)
+		for c.order.Len() > c.max {
+			last := c.order.Back()
+			c.order.Remove(last)
+			delete(c.entries, last.Value.(*blockEntry).name)
+		}
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.base = baseBlock(name) })
+	return e.base
+}
+
+// len returns the number of cached blocks (for tests).
+func (c *blockCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
 }
 
 // ContentReader reads a file's deterministic content. It implements io.ReadSeeker and

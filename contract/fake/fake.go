@@ -2,7 +2,9 @@
 // operation: the generated strict-server interface over an in-memory store, with the API
 // gateway's authentication (token or SDK-HMAC-SHA256), the provider's error bodies, an
 // X-Request-Id on every response, and an object-storage route that serves the files behind
-// the download links (HEAD, Range, If-Range; expired or tampered links refused).
+// the download links (ETag the content's MD5, computed on first request; HEAD, Range,
+// If-Range; expired or tampered links refused). The gateway authenticates API requests
+// before their parameters are checked, as the provider's does.
 //
 // From a Go test:
 //
@@ -28,6 +30,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +58,18 @@ type Config struct {
 	Now     func() time.Time  // clock; nil means time.Now
 	Zone    *time.Location    // zone of link_expired_time; nil means UTC+08:00 as the provider
 	TLS     bool              // Start serves HTTPS with a certificate made at start
+
+	// ObjectETag says which ETag the object route (the download links) sends: ObjectETagMD5
+	// (the default; "" means it) the MD5 of the served bytes, computed on an object's first
+	// request and kept; ObjectETagMultipart a multipart-style "<32 hex>-3" tag that is not the
+	// content's MD5; ObjectETagNone no ETag. Any other value makes New fail.
+	ObjectETag ObjectETagMode
+	// CorruptObjects names files (by file name, in any backup) whose served bytes are wrong:
+	// the byte in the middle of the content (offset size×1024/2) is inverted, while the ETag
+	// (and Content-Length) stay those of the correct content, so a downloader that checks the
+	// MD5 must refuse the file. An empty file cannot be corrupted and is served as is. The map
+	// is read while serving: do not change it after New.
+	CorruptObjects map[string]bool
 }
 
 // Server is a running or ready fake endpoint.
@@ -70,6 +85,8 @@ type Server struct {
 	url      string
 	caPEM    []byte
 	clientTL *tls.Config
+	etags    sync.Map     // etagKey → *etagEntry: each object's MD5, computed on first request
+	etagRuns atomic.Int64 // MD5 computations so far (for tests)
 }
 
 // New checks cfg and builds the fake's handler.
@@ -79,6 +96,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if (cfg.AccessKey == "") != (cfg.SecretKey == "") {
 		return nil, errors.New("fake: give both an access key and a secret key, or neither")
+	}
+	if cfg.ObjectETag == "" {
+		cfg.ObjectETag = ObjectETagMD5
+	}
+	if !cfg.ObjectETag.Valid() {
+		return nil, fmt.Errorf("fake: object ETag mode %q: want md5, multipart or none", string(cfg.ObjectETag))
 	}
 	if cfg.Backups == nil {
 		cfg.Backups = DemoBackups()
@@ -102,19 +125,25 @@ func New(cfg Config) (*Server, error) {
 	rand.Read(rb[:])
 	s.reqBase = hex.EncodeToString(rb[:])
 
-	mux := http.NewServeMux()
+	// The generated routes get their own mux, with no middleware: the gateway (below)
+	// authenticates a request before the generated wrapper binds its parameters, so a request
+	// without credentials gets 401 APIG.0301 even when its parameters are wrong, as from the
+	// provider's API gateway.
+	apiMux := http.NewServeMux()
 	strict := rdsbackup.NewStrictHandlerWithOptions(&api{s: s}, nil, rdsbackup.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc:  s.requestError,
 		ResponseErrorHandlerFunc: s.responseError,
 	})
 	rdsbackup.HandlerWithOptions(strict, rdsbackup.StdHTTPServerOptions{
-		BaseRouter:       mux,
+		BaseRouter:       apiMux,
 		ErrorHandlerFunc: s.requestError,
-		Middlewares:      []rdsbackup.MiddlewareFunc{s.authenticate},
 	})
+	mux := http.NewServeMux()
+	// Object links carry their own query-string signature (serveObject) and are not the
+	// gateway's: no gateway authentication there.
 	mux.HandleFunc("GET /obs/{bucket}/{backup}/{name}", s.serveObject)
 	mux.HandleFunc("HEAD /obs/{bucket}/{backup}/{name}", s.serveObject)
-	mux.HandleFunc("/", s.notFound)
+	mux.Handle("/", s.gateway(apiMux))
 	s.handler = s.common(mux)
 	return s, nil
 }
@@ -262,6 +291,23 @@ func (r *statusRecorder) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// gateway routes everything but object links as the provider's API gateway does. A request
+// that matches a published API (a route of api, method included) is authenticated first,
+// then handed to api, which binds and checks its parameters. Any other request gets 404
+// APIG.0101 whatever its credentials, as before this ordering was introduced: the gateway
+// must find the API before it knows which authentication the API asks for, and the real one
+// answers APIG.0101 to unknown paths without checking credentials.
+func (s *Server) gateway(api *http.ServeMux) http.Handler {
+	authed := s.authenticate(api)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := api.Handler(r); pattern == "" {
+			s.notFound(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	})
+}
 
 // authenticate lets a request through as the provider's API gateway would: a valid
 // X-Auth-Token or a valid SDK-HMAC-SHA256 signature; otherwise 401 APIG.0301.

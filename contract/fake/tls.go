@@ -3,13 +3,10 @@ package fake
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -66,10 +63,4 @@ func selfSignedTLS(now time.Time) (*tls.Config, []byte, error) {
 		NextProtos:   []string{"http/1.1"},
 	}
 	return conf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), nil
-}
-
-func hmacHex(key []byte, msg string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg))
-	return hex.EncodeToString(m.Sum(nil))
 }

@@ -5,17 +5,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rdskit/rdsbackup/contract/fake"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/download"
 )
 
 const project = "97b026aa9cc4417888c14c84a1ad9860"
@@ -173,36 +177,133 @@ func TestDownloadCommand(t *testing.T) {
 	}
 }
 
-func TestDownloadResumesAfterKill(t *testing.T) {
+func TestDownloadResumesAfterInterruption(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			_, lookup := startFake(t, fake.Config{})
+			dir := t.TempDir()
+			name := "5f0a6bd2_orders.tar.gz"
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			go func() { // interrupt as soon as part of the file is on disk
+				for ctx.Err() == nil {
+					if st, err := os.Stat(filepath.Join(dir, name+".part")); err == nil && st.Size() > 0 {
+						cancel(&signalError{sig})
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}()
+			var out, errb bytes.Buffer
+			code := run(ctx, []string{"download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", name, "--progress", "none"}, &out, &errb, lookup)
+			cancel(nil)
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				t.Skip("the download finished before the interruption")
+			}
+			st, err := os.Stat(filepath.Join(dir, name+".part"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("rdsbackup: interrupted; %s kept (%d of %d bytes); run the same command to resume\n", filepath.Join(dir, name+".part"), st.Size(), 4096*1024)
+			if code != 128+int(sig) || errb.String() != want {
+				t.Fatalf("interrupted: exit %d, %q, want %d and %q", code, errb.String(), 128+int(sig), want)
+			}
+			code, outS, errS := runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", name)
+			if code != 0 || !strings.Contains(outS, "resumed and completed") || !strings.Contains(outS, "MD5 verified") {
+				t.Fatalf("resume: %d %q %q", code, outS, errS)
+			}
+			if sha(t, filepath.Join(dir, name)) != contentSHA(name, 4096) {
+				t.Fatal("resumed file differs")
+			}
+		})
+	}
+}
+
+// TestDownloadJSONAndChecksums: --output json prints one object per file; --checksums writes
+// lines that sha256sum -c accepts in the download directory.
+func TestDownloadJSONAndChecksums(t *testing.T) {
 	t.Parallel()
 	_, lookup := startFake(t, fake.Config{})
 	dir := t.TempDir()
-	name := "5f0a6bd2_orders.tar.gz"
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { // interrupt as soon as part of the file is on disk
-		for ctx.Err() == nil {
-			if st, err := os.Stat(filepath.Join(dir, name+".part")); err == nil && st.Size() > 0 {
-				cancel()
-				return
-			}
-			time.Sleep(time.Millisecond)
+	sums := filepath.Join(t.TempDir(), "SHA256SUMS")
+	code, out, errOut := runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--output", "json", "--checksums", sums, "--progress", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	files := fake.DemoBackups()[fake.DemoPostgresDBLevel].Files
+	if len(lines) != len(files) {
+		t.Fatalf("%d lines: %q", len(lines), out)
+	}
+	for i, line := range lines {
+		var r jsonResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %d: %v", i, err)
 		}
-	}()
-	var out, errb bytes.Buffer
-	code := run(ctx, []string{"download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", name, "--progress", "none"}, &out, &errb, lookup)
-	cancel()
-	if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-		t.Skip("the download finished before the interruption")
+		f := files[i]
+		if r.Name != f.Name || r.Status != "downloaded" || !r.Verified || r.Bytes != f.Size*1024 || r.SHA256 != fmt.Sprintf("%x", contentSHA(f.Name, f.Size)) || len(r.MD5) != 32 {
+			t.Errorf("line %d: %+v", i, r)
+		}
 	}
-	if code != 1 || !strings.Contains(errb.String(), ".part") {
-		t.Fatalf("interrupted: exit %d, %q", code, errb.String())
+	b, err := os.ReadFile(sums)
+	if err != nil {
+		t.Fatal(err)
 	}
-	code, outS, errS := runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--file", name)
-	if code != 0 || !strings.Contains(outS, "resumed") {
-		t.Fatalf("resume: %d %q %q", code, outS, errS)
+	want := ""
+	for _, n := range []string{"5f0a6bd2_billing.tar.gz", "5f0a6bd2_meta.json", "5f0a6bd2_orders.tar.gz"} {
+		for _, f := range files {
+			if f.Name == n {
+				want += fmt.Sprintf("%x  %s\n", contentSHA(f.Name, f.Size), n)
+			}
+		}
 	}
-	if sha(t, filepath.Join(dir, name)) != contentSHA(name, 4096) {
-		t.Fatal("resumed file differs")
+	if string(b) != want {
+		t.Fatalf("checksums file:\n%s\nwant:\n%s", b, want)
+	}
+	if _, err := exec.LookPath("sha256sum"); err == nil {
+		cmd := exec.Command("sha256sum", "-c", sums)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum -c: %v\n%s", err, out)
+		}
+	}
+	// a second run: skipped files are listed as such, still with their digests
+	code, out, _ = runCmd(t, lookup, "download", "--backup-id", fake.DemoPostgresDBLevel, "--dir", dir, "--output", "json", "--checksums", sums, "--file", "5f0a6bd2_meta.json")
+	var r jsonResult
+	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.Status != "skipped" || !r.Verified || r.SHA256 == "" {
+		t.Fatalf("second run: %d %q", code, out)
+	}
+}
+
+// TestDownloadNoWait: --no-wait fails at once, naming the holder of the directory's lock.
+func TestDownloadNoWait(t *testing.T) {
+	t.Parallel()
+	_, lookup := startFake(t, fake.Config{})
+	dir := t.TempDir()
+	f, err := os.OpenFile(filepath.Join(dir, download.LockName), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("pid 4242 on elsewhere since 2026-11-27T01:00:00Z\n")
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Skip(err)
+	}
+	code, _, errOut := runCmd(t, lookup, "download", "--backup-id", fake.DemoMySQLFull, "--dir", dir, "--no-wait")
+	if code != 1 || !strings.Contains(errOut, "pid 4242 on elsewhere") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--version", "version"} {
+		code, out, _ := runCmd(t, env(), arg)
+		if code != 0 || !strings.HasPrefix(out, "rdsbackup "+rdsbackup.Version+" (") || strings.Count(out, "\n") != 1 {
+			t.Fatalf("%s: %d %q", arg, code, out)
+		}
 	}
 }
 

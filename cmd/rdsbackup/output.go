@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/download"
+	"github.com/rdskit/rdsbackup/internal/textsafe"
 )
 
 // writeTable prints name, size, database and link expiry (time and time left). Links are
@@ -40,15 +41,9 @@ func writeTable(w io.Writer, res *rdsbackup.Result, now time.Time) error {
 	return tw.Flush()
 }
 
-// printable keeps control characters from a hostile response out of the terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// printable keeps control, bidirectional and invisible characters from a hostile response
+// out of the terminal: they are shown as escapes (\u202e).
+func printable(s string) string { return textsafe.Escape(s) }
 
 // humanBytes formats n bytes with binary units.
 func humanBytes(n int64) string {
@@ -71,13 +66,13 @@ func isTerminal(w io.Writer) bool {
 
 // newProgress returns the progress factory for a mode: "bar" (schollz/progressbar on a
 // terminal), "lines" (a line every 5 s and at the end), or "none".
-func newProgress(mode string, w io.Writer) func(string) rdsbackup.Progress {
+func newProgress(mode string, w io.Writer) func(string) download.Progress {
 	switch mode {
 	case "bar":
-		return func(name string) rdsbackup.Progress { return &barProgress{w: w, name: name} }
+		return func(name string) download.Progress { return &barProgress{w: w, name: name} }
 	case "lines":
 		var mu sync.Mutex // lines from parallel files do not interleave
-		return func(name string) rdsbackup.Progress {
+		return func(name string) download.Progress {
 			return &lineProgress{w: w, mu: &mu, name: name, every: 5 * time.Second}
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rdskit/rdsbackup/contract/fake"
+	"github.com/rdskit/rdsbackup/internal/version"
 )
 
 func main() {
@@ -49,8 +50,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	objectETag := fs.String("object-etag", "md5", `ETag of the files behind the links: md5 (the content's MD5), multipart ("<md5>-3", not the content's MD5) or none`)
 	logFormat := fs.String("log-format", "text", "request log format on standard error: text, json or none")
 	logLevel := fs.String("log-level", "info", "info (every request), warn or error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rdsfake --project-id P [--listen ADDR] [--ak AK --sk SK] [--token T] [--backups FILE] [--link-ttl D] [--tls --ca-out FILE] [--faults] [--object-etag md5|multipart|none]")
+		fmt.Fprintln(stderr, "usage: rdsfake --project-id P [--listen ADDR] [--ak AK --sk SK] [--token T] [--backups FILE] [--link-ttl D] [--tls --ca-out FILE] [--faults] [--object-etag md5|multipart|none] [--version]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		return usage(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.String("rdsfake"))
+		return 0
 	}
 	if *sk == "" {
 		*sk = os.Getenv("RDSFAKE_SK")

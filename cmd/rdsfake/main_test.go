@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rdskit/rdsbackup/gen/rdsbackup"
 )
 
 type lockedBuffer struct {
@@ -165,5 +167,14 @@ func TestObjectETagFlag(t *testing.T) {
 				t.Fatalf("status %d ETag %q, want %v", obj.StatusCode, obj.Header.Get("ETag"), tc.etag)
 			}
 		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"--version"}, &out, &errb)
+	if code != 0 || !strings.HasPrefix(out.String(), "rdsfake "+rdsbackup.Version+" (") || strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("exit %d %q %q", code, out.String(), errb.String())
 	}
 }

@@ -199,7 +199,7 @@ func reportFailures(ctx context.Context, stderr io.Writer, results []download.Fi
 			if r.Kept() {
 				fmt.Fprintf(stderr, "rdsbackup: interrupted; %s kept (%d of %d bytes); run the same command to resume\n", textsafe.Escape(r.Path+download.PartSuffix), r.Bytes, r.Total)
 			} else {
-				fmt.Fprintf(stderr, "rdsbackup: interrupted; %s not started; run the same command to download it\n", textsafe.Escape(r.Name))
+				fmt.Fprintf(stderr, "rdsbackup: interrupted before any byte of %s arrived; run the same command to download it\n", textsafe.Escape(r.Name))
 			}
 			continue
 		}

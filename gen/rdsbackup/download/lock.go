@@ -20,7 +20,7 @@ type unsafeFileError struct {
 }
 
 func (e *unsafeFileError) Error() string {
-	return fmt.Sprintf("rds: %s %s; refusing to write through it (remove it and run again)", e.Path, e.Why)
+	return fmt.Sprintf("%s %s; refusing to write through it (remove it and run again)", e.Path, e.Why)
 }
 
 // ErrLocked is wrapped when another run holds the directory's lock and NoWait is set.

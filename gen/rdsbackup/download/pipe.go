@@ -107,102 +107,136 @@ type pipe struct {
 // the digests. It returns the bytes written; read errors and write errors are returned as
 // they came (a write error wins). Cancelling ctx stops it after the chunk in hand.
 func (p *pipe) copy(ctx context.Context, r io.Reader, limit int64) (int64, error) {
-	hs := p.dig.hashes()
-	consumers := int32(1 + len(hs))
-	free := make(chan *chunk, chunksPerFile)
-	allocated := 0
-	release := func(c *chunk) {
-		if c.pending.Add(-1) == 0 {
-			free <- c
-		}
-	}
-	wch := make(chan *chunk, chunksPerFile)
-	var written atomic.Int64
-	var werr atomic.Pointer[error]
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for c := range wch {
-			if werr.Load() == nil {
-				n, err := p.out.Write(c.b[:c.n])
-				written.Add(int64(n))
-				if p.onWrite != nil && n > 0 {
-					p.onWrite(int64(n))
-				}
-				if err != nil {
-					var e error = &writeError{err}
-					werr.Store(&e)
-				}
-			}
-			release(c)
-		}
-	}()
-	hch := make([]chan *chunk, len(hs))
-	for i, h := range hs {
-		hch[i] = make(chan *chunk, chunksPerFile)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range hch[i] {
-				h.Write(c.b[:c.n])
-				release(c)
-			}
-		}()
-	}
+	st := p.start()
 	var rerr error
 	var read int64
 	for {
-		var c *chunk
-		select {
-		case c = <-free:
-		default:
-			if allocated < chunksPerFile {
-				c = chunkPool.Get().(*chunk)
-				allocated++
-			} else {
-				c = <-free
-			}
-		}
+		c := st.chunk()
 		want := int64(len(c.b))
 		if rest := limit - read; rest < want {
 			want = rest
 		}
 		n, err := fill(r, c.b[:want])
 		read += int64(n)
-		if n > 0 {
-			c.n = n
-			c.pending.Store(consumers)
-			wch <- c
-			for _, ch := range hch {
-				ch <- c
-			}
-		} else {
-			free <- c
-		}
+		st.dispatch(c, n)
 		if err != nil || read >= limit {
 			rerr = err
 			break
 		}
-		if werr.Load() != nil || ctx.Err() != nil {
+		if st.failed() || ctx.Err() != nil {
 			break
 		}
 	}
-	close(wch)
-	for _, ch := range hch {
-		close(ch)
-	}
-	wg.Wait()
-	for len(free) > 0 { // every chunk is back once the consumers are done
-		chunkPool.Put(<-free)
-	}
-	if e := werr.Load(); e != nil {
-		return written.Load(), *e
+	written, werr := st.stop()
+	if werr != nil {
+		return written, werr
 	}
 	if rerr == nil && ctx.Err() != nil {
 		rerr = context.Cause(ctx)
 	}
-	return written.Load(), rerr
+	return written, rerr
+}
+
+// stages is a running copy: the writer and hasher goroutines and the chunks they share.
+type stages struct {
+	consumers int32
+	free      chan *chunk
+	allocated int
+	wch       chan *chunk
+	hch       []chan *chunk
+	written   atomic.Int64
+	werr      atomic.Pointer[error]
+	wg        sync.WaitGroup
+}
+
+// start launches the writer and one hasher per digest.
+func (p *pipe) start() *stages {
+	hs := p.dig.hashes()
+	st := &stages{consumers: int32(1 + len(hs)), free: make(chan *chunk, chunksPerFile), wch: make(chan *chunk, chunksPerFile)}
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		for c := range st.wch {
+			if st.werr.Load() == nil {
+				n, err := p.out.Write(c.b[:c.n])
+				st.written.Add(int64(n))
+				if p.onWrite != nil && n > 0 {
+					p.onWrite(int64(n))
+				}
+				if err != nil {
+					var e error = &writeError{err}
+					st.werr.Store(&e)
+				}
+			}
+			st.release(c)
+		}
+	}()
+	st.hch = make([]chan *chunk, len(hs))
+	for i, h := range hs {
+		st.hch[i] = make(chan *chunk, chunksPerFile)
+		st.wg.Add(1)
+		go func() {
+			defer st.wg.Done()
+			for c := range st.hch[i] {
+				h.Write(c.b[:c.n])
+				st.release(c)
+			}
+		}()
+	}
+	return st
+}
+
+// chunk returns a free chunk, allocating up to chunksPerFile, then waiting for one.
+func (st *stages) chunk() *chunk {
+	select {
+	case c := <-st.free:
+		return c
+	default:
+	}
+	if st.allocated < chunksPerFile {
+		st.allocated++
+		return chunkPool.Get().(*chunk)
+	}
+	return <-st.free
+}
+
+// dispatch hands the first n bytes of c to the writer and every hasher (or frees c).
+func (st *stages) dispatch(c *chunk, n int) {
+	if n == 0 {
+		st.free <- c
+		return
+	}
+	c.n = n
+	c.pending.Store(st.consumers)
+	st.wch <- c
+	for _, ch := range st.hch {
+		ch <- c
+	}
+}
+
+// release returns c once every consumer is done with it.
+func (st *stages) release(c *chunk) {
+	if c.pending.Add(-1) == 0 {
+		st.free <- c
+	}
+}
+
+func (st *stages) failed() bool { return st.werr.Load() != nil }
+
+// stop waits for the consumers, returns the chunks to the pool and reports what was written.
+func (st *stages) stop() (int64, error) {
+	close(st.wch)
+	for _, ch := range st.hch {
+		close(ch)
+	}
+	st.wg.Wait()
+	for len(st.free) > 0 {
+		chunkPool.Put(<-st.free)
+	}
+	if e := st.werr.Load(); e != nil {
+		return st.written.Load(), *e
+	}
+	return st.written.Load(), nil
 }
 
 // writeError marks an error of the disk, not of the network: trying again will not help.

@@ -138,92 +138,138 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 // loop runs conns workers; with res nil nothing is recorded (warm-up).
 func loop(ctx context.Context, client *http.Client, plan []Request, conns int, max int64, res *Result, raw bool) []time.Duration {
-	var wires []rawRequest
+	l := &load{client: client, plan: plan, raw: raw, max: max, record: res != nil}
 	if raw {
-		for _, r := range plan {
-			w, err := newRawRequest(r)
-			if err != nil {
-				if res != nil {
-					res.Errors++
-					res.FirstErrors = append(res.FirstErrors, err.Error())
-				}
-				return nil
+		wires, err := rawRequests(plan)
+		if err != nil {
+			if res != nil {
+				res.Errors++
+				res.FirstErrors = append(res.FirstErrors, err.Error())
 			}
-			wires = append(wires, w)
+			return nil
 		}
+		l.wires = wires
 	}
 	var mu sync.Mutex
-	var sent atomic.Int64
 	var all []time.Duration
 	var wg sync.WaitGroup
 	for w := 0; w < conns; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			statuses := map[int]int64{}
-			names := map[string]int64{}
-			var lat []time.Duration
-			var n, errs, unexpected int64
-			var firstErrs []string
-			var rc rawConn
-			defer rc.close()
-			for i := w; ctx.Err() == nil; i++ {
-				if sent.Add(1) > max {
-					break
-				}
-				r := plan[i%len(plan)]
-				t0 := time.Now()
-				var code int
-				var err error
-				if raw {
-					code, err = rc.do(ctx, wires[i%len(wires)])
-				} else {
-					code, err = send(ctx, client, r)
-				}
-				if err != nil {
-					if ctx.Err() != nil {
-						break
-					}
-					errs++
-					if len(firstErrs) < 3 {
-						firstErrs = append(firstErrs, err.Error())
-					}
-					continue
-				}
-				if res == nil {
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-				n++
-				statuses[code]++
-				names[r.Name]++
-				if len(r.Want) > 0 && !contains(r.Want, code) {
-					unexpected++
-					if len(firstErrs) < 3 {
-						firstErrs = append(firstErrs, fmt.Sprintf("%s: unexpected status %d", r.Name, code))
-					}
-				}
-			}
+			t := l.work(ctx, w)
 			if res == nil {
 				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			res.Requests += n
-			res.Errors += errs
-			res.Unexpected += unexpected
-			for k, v := range statuses {
-				res.Statuses[k] += v
-			}
-			for k, v := range names {
-				res.ByName[k] += v
-			}
-			all = append(all, lat...)
-			res.FirstErrors = append(res.FirstErrors, firstErrs...)
+			all = t.addTo(res, all)
 		}(w)
 	}
 	wg.Wait()
 	return all
+}
+
+// rawRequests pre-serialises every request of the plan for the raw sender.
+func rawRequests(plan []Request) ([]rawRequest, error) {
+	var wires []rawRequest
+	for _, r := range plan {
+		w, err := newRawRequest(r)
+		if err != nil {
+			return nil, err
+		}
+		wires = append(wires, w)
+	}
+	return wires, nil
+}
+
+// load is what the workers of one loop share.
+type load struct {
+	client *http.Client
+	plan   []Request
+	wires  []rawRequest // the plan pre-serialised, with raw
+	raw    bool
+	max    int64        // requests to send in all, across workers
+	sent   atomic.Int64 // requests started so far, across workers
+	record bool         // false during the warm-up: only transport errors are counted
+}
+
+// tally is what one worker measured, merged into the Result when it ends.
+type tally struct {
+	statuses            map[int]int64
+	names               map[string]int64
+	lat                 []time.Duration
+	n, errs, unexpected int64
+	firstErrs           []string
+}
+
+// work is worker w: it sends the plan's requests back to back, starting at the w-th, on its
+// own connection until ctx ends or the load's request budget is spent.
+func (l *load) work(ctx context.Context, w int) *tally {
+	t := &tally{statuses: map[int]int64{}, names: map[string]int64{}}
+	var rc rawConn
+	defer rc.close()
+	for i := w; ctx.Err() == nil; i++ {
+		if l.sent.Add(1) > l.max {
+			break
+		}
+		r := l.plan[i%len(l.plan)]
+		t0 := time.Now()
+		var code int
+		var err error
+		if l.raw {
+			code, err = rc.do(ctx, l.wires[i%len(l.wires)])
+		} else {
+			code, err = send(ctx, l.client, r)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			t.errs++
+			t.noteError(err.Error())
+			continue
+		}
+		if l.record {
+			t.count(r, code, time.Since(t0))
+		}
+	}
+	return t
+}
+
+// noteError keeps msg if fewer than three errors have been kept.
+func (t *tally) noteError(msg string) {
+	if len(t.firstErrs) < 3 {
+		t.firstErrs = append(t.firstErrs, msg)
+	}
+}
+
+// count records one answered request: its latency, status and name, and whether the status
+// was one the request may get.
+func (t *tally) count(r Request, code int, latency time.Duration) {
+	t.lat = append(t.lat, latency)
+	t.n++
+	t.statuses[code]++
+	t.names[r.Name]++
+	if len(r.Want) > 0 && !contains(r.Want, code) {
+		t.unexpected++
+		t.noteError(fmt.Sprintf("%s: unexpected status %d", r.Name, code))
+	}
+}
+
+// addTo merges the tally into res and returns all with the tally's latencies appended.
+func (t *tally) addTo(res *Result, all []time.Duration) []time.Duration {
+	res.Requests += t.n
+	res.Errors += t.errs
+	res.Unexpected += t.unexpected
+	for k, v := range t.statuses {
+		res.Statuses[k] += v
+	}
+	for k, v := range t.names {
+		res.ByName[k] += v
+	}
+	res.FirstErrors = append(res.FirstErrors, t.firstErrs...)
+	return append(all, t.lat...)
 }
 
 func contains(s []int, v int) bool {

@@ -67,39 +67,76 @@ func fds(pid int) int {
 	return len(e)
 }
 
+// run builds and starts rdsfake, sends it the load while sampling its memory and
+// descriptors, and returns an error naming every problem found.
 func run(duration time.Duration, conns int, every time.Duration) error {
 	tmp, err := os.MkdirTemp("", "soak")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "rdsfake")
+	cmd, base, err := startFake(tmp)
+	if err != nil {
+		return err
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	reqs, err := soakRequests(base)
+	if err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	fmt.Printf("soak: rdsfake pid %d, %d connections, %v, %d request kinds\n", pid, conns, duration, len(reqs))
+	res, samples, err := loadWhileSampling(pid, loadgen.Config{Requests: reqs, Conns: conns, Duration: duration}, every)
+	if err != nil {
+		return err
+	}
+	fmt.Println("load:", res)
+	for name, n := range res.ByName {
+		fmt.Printf("  %-18s %d\n", name, n)
+	}
+	problems := append(statusProblems(res), growthProblems(samples)...)
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	fmt.Println("soak: passed (no unexpected status, no 5xx, memory and descriptors flat)")
+	return nil
+}
+
+// startFake builds rdsfake into dir and starts it on a free loopback port with a token and an
+// AK/SK pair, returning the running command (its caller kills and waits for it) and its base URL.
+func startFake(dir string) (*exec.Cmd, string, error) {
+	bin := filepath.Join(dir, "rdsfake")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/rdsfake").CombinedOutput(); err != nil {
-		return fmt.Errorf("building rdsfake: %v\n%s", err, out)
+		return nil, "", fmt.Errorf("building rdsfake: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--project-id", projectID, "--token", "soak-token", "--ak", "SOAKAK", "--log-format", "none")
 	cmd.Env = append(os.Environ(), "RDSFAKE_SK=soak-secret")
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, "", err
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("rdsfake did not start: %w", err)
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, "", fmt.Errorf("rdsfake did not start: %w", err)
 	}
-	base := strings.TrimPrefix(strings.TrimSpace(line), "listening on ")
 	go io.Copy(io.Discard, out)
+	return cmd, strings.TrimPrefix(strings.TrimSpace(line), "listening on "), nil
+}
 
+// soakRequests is the mix of valid (token and AK/SK), invalid and unauthenticated requests
+// sent to the fake at base, each with the statuses it may get.
+func soakRequests(base string) ([]loadgen.Request, error) {
 	ok := base + "/v3/" + projectID + "/backup-files?backup_id=" + fake.DemoPostgresDBLevel
 	signed, _ := http.NewRequest(http.MethodGet, ok, nil)
 	// One signature, valid for the gateway's 15 minutes: enough for a soak of at most 10.
 	if err := (&rdsbackup.Signer{AccessKey: "SOAKAK", SecretKey: "soak-secret", ProjectID: projectID}).Sign(signed); err != nil {
-		return err
+		return nil, err
 	}
 	tok := http.Header{"X-Auth-Token": {"soak-token"}}
-	reqs := []loadgen.Request{
+	return []loadgen.Request{
 		{Name: "valid token", URL: ok, Header: tok, Weight: 4, Want: []int{200}},
 		{Name: "valid AK/SK", URL: ok, Header: signed.Header, Weight: 2, Want: []int{200}},
 		{Name: "missing backup_id", URL: base + "/v3/" + projectID + "/backup-files", Header: tok, Want: []int{400}},
@@ -108,9 +145,12 @@ func run(duration time.Duration, conns int, every time.Duration) error {
 		{Name: "unauthenticated", URL: ok, Want: []int{401}},
 		{Name: "wrong token", URL: ok, Header: http.Header{"X-Auth-Token": {"wrong"}}, Want: []int{401}},
 		{Name: "unknown path", URL: base + "/v3/" + projectID + "/nothing", Header: tok, Want: []int{404}},
-	}
-	pid := cmd.Process.Pid
-	fmt.Printf("soak: rdsfake pid %d, %d connections, %v, %d request kinds\n", pid, conns, duration, len(reqs))
+	}, nil
+}
+
+// loadWhileSampling runs the load and, meanwhile, samples pid's resident memory and open
+// descriptors every interval (and once more shortly after the load), printing each sample.
+func loadWhileSampling(pid int, cfg loadgen.Config, every time.Duration) (loadgen.Result, []sample, error) {
 	fmt.Printf("%8s %10s %6s\n", "elapsed", "rss", "fds")
 	var samples []sample
 	start := time.Now()
@@ -118,7 +158,7 @@ func run(duration time.Duration, conns int, every time.Duration) error {
 	done := make(chan loadgen.Result, 1)
 	errc := make(chan error, 1)
 	go func() {
-		res, err := loadgen.Run(ctx, loadgen.Config{Requests: reqs, Conns: conns, Duration: duration})
+		res, err := loadgen.Run(ctx, cfg)
 		errc <- err
 		done <- res
 	}()
@@ -139,7 +179,7 @@ loop:
 		case err := <-errc:
 			if err != nil {
 				cancel()
-				return err
+				return loadgen.Result{}, nil, err
 			}
 			res = <-done
 			break loop
@@ -148,10 +188,11 @@ loop:
 	cancel()
 	time.Sleep(200 * time.Millisecond)
 	take()
-	fmt.Println("load:", res)
-	for name, n := range res.ByName {
-		fmt.Printf("  %-18s %d\n", name, n)
-	}
+	return res, samples, nil
+}
+
+// statusProblems lists unexpected statuses, 5xx responses and transport errors in res.
+func statusProblems(res loadgen.Result) []string {
 	var problems []string
 	if res.Unexpected > 0 {
 		problems = append(problems, fmt.Sprintf("%d unexpected statuses (%v)", res.Unexpected, res.FirstErrors))
@@ -164,31 +205,37 @@ loop:
 	if res.Errors > 0 {
 		problems = append(problems, fmt.Sprintf("%d transport errors (%v)", res.Errors, res.FirstErrors))
 	}
-	// Flat: compare the second half's peak with the first half's, after the warm-up sample.
-	if len(samples) >= 4 {
-		mid := len(samples) / 2
-		peak := func(ss []sample) (int64, int) {
-			var r int64
-			var f int
-			for _, s := range ss {
-				r, f = max(r, s.rssKB), max(f, s.fds)
-			}
-			return r, f
-		}
-		r1, f1 := peak(samples[1:mid])
-		r2, f2 := peak(samples[mid : len(samples)-1])
-		fmt.Printf("memory: first-half peak %.1f MB, second-half peak %.1f MB; descriptors: %d then %d (after the load: %d)\n",
-			float64(r1)/1024, float64(r2)/1024, f1, f2, samples[len(samples)-1].fds)
-		if r2 > r1+r1/4+4096 {
-			problems = append(problems, fmt.Sprintf("resident memory grew from %d KB to %d KB", r1, r2))
-		}
-		if f2 > f1+8 {
-			problems = append(problems, fmt.Sprintf("open descriptors grew from %d to %d", f1, f2))
-		}
+	return problems
+}
+
+// growthProblems prints the peaks of memory and descriptors and reports them if they kept
+// growing: it compares the second half's peak with the first half's, after the warm-up
+// sample. With fewer than four samples it says nothing.
+func growthProblems(samples []sample) []string {
+	if len(samples) < 4 {
+		return nil
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	var problems []string
+	mid := len(samples) / 2
+	r1, f1 := peak(samples[1:mid])
+	r2, f2 := peak(samples[mid : len(samples)-1])
+	fmt.Printf("memory: first-half peak %.1f MB, second-half peak %.1f MB; descriptors: %d then %d (after the load: %d)\n",
+		float64(r1)/1024, float64(r2)/1024, f1, f2, samples[len(samples)-1].fds)
+	if r2 > r1+r1/4+4096 {
+		problems = append(problems, fmt.Sprintf("resident memory grew from %d KB to %d KB", r1, r2))
 	}
-	fmt.Println("soak: passed (no unexpected status, no 5xx, memory and descriptors flat)")
-	return nil
+	if f2 > f1+8 {
+		problems = append(problems, fmt.Sprintf("open descriptors grew from %d to %d", f1, f2))
+	}
+	return problems
+}
+
+// peak is the highest resident memory (KB) and descriptor count among ss.
+func peak(ss []sample) (int64, int) {
+	var r int64
+	var f int
+	for _, s := range ss {
+		r, f = max(r, s.rssKB), max(f, s.fds)
+	}
+	return r, f
 }

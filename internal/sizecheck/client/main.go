@@ -1,3 +1,5 @@
+// Command client is the client-package half of the binary-size comparison in
+// internal/sizecheck: it makes the backup-files call with gen/rdsbackup.
 package main
 
 import (

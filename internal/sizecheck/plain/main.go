@@ -1,3 +1,5 @@
+// Command plain is the baseline half of the binary-size comparison in internal/sizecheck:
+// it makes the backup-files call with plain net/http and encoding/json.
 package main
 
 import (

@@ -1,0 +1,178 @@
+package readme
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A README transcript is a fenced block right after a line "<!-- transcript -->": lines that
+// start with "$ " are commands, the lines after each are what it prints on stdout (and on
+// stderr too when the command ends with 2>&1). TestREADMETranscripts runs every command with
+// the repository's own rdsbackup and rdsfake on PATH, against a fresh rdsfake (project
+// 97b026aa9cc4417888c14c84a1ad9860, token "demo", demo backups) in a new directory per block,
+// and compares what it prints with the README, times, ports and durations aside. So every
+// sample output in the README is what the commands print today.
+
+const marker = "<!-- transcript -->"
+
+type transcript struct {
+	line  int // in README.md
+	steps []step
+}
+
+type step struct {
+	cmd  string
+	want []string
+}
+
+func parseTranscripts(readme string) ([]transcript, error) {
+	var out []transcript
+	lines := strings.Split(readme, "\n")
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != marker {
+			continue
+		}
+		indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " "))]
+		if i+1 >= len(lines) || !strings.HasPrefix(strings.TrimPrefix(lines[i+1], indent), "```") {
+			return nil, fmt.Errorf("README.md:%d: %s is not followed by a fenced block", i+1, marker)
+		}
+		tr := transcript{line: i + 2}
+		j := i + 2
+		for ; j < len(lines) && !strings.HasPrefix(strings.TrimPrefix(lines[j], indent), "```"); j++ {
+			line := strings.TrimPrefix(lines[j], indent)
+			if cmd, ok := strings.CutPrefix(line, "$ "); ok {
+				tr.steps = append(tr.steps, step{cmd: cmd})
+				continue
+			}
+			if len(tr.steps) == 0 {
+				return nil, fmt.Errorf("README.md:%d: output before the first $ command", j+1)
+			}
+			last := &tr.steps[len(tr.steps)-1]
+			last.want = append(last.want, line)
+		}
+		out = append(out, tr)
+		i = j
+	}
+	return out, nil
+}
+
+var volatile = []struct {
+	re  *regexp.Regexp
+	sub string
+}{
+	{regexp.MustCompile(`\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(Z| ?[+-]\d\d:?\d\d)?`), "<TIME>"},
+	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:<PORT>"},
+	{regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(s|ms|µs)\b`), "<DUR>"},
+	{regexp.MustCompile(`pid \d+`), "pid <N>"},
+	{regexp.MustCompile(` {2,}`), "  "},
+}
+
+func normalize(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		for _, v := range volatile {
+			l = v.re.ReplaceAllString(l, v.sub)
+		}
+		b.WriteString(l + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func TestREADMETranscripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the commands")
+	}
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trs, err := parseTranscripts(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trs) == 0 {
+		t.Fatal("README.md has no transcript")
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/rdsbackup", "./cmd/rdsfake")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the commands: %v\n%s", err, out)
+	}
+	for _, tr := range trs {
+		t.Run(fmt.Sprintf("README.md:%d", tr.line), func(t *testing.T) {
+			env := startFake(t, bin)
+			dir := t.TempDir()
+			for _, s := range tr.steps {
+				sh := exec.Command("bash", "-c", s.cmd)
+				sh.Dir, sh.Env = dir, env
+				out, err := sh.Output()
+				if _, ok := err.(*exec.ExitError); err != nil && !ok {
+					t.Fatalf("$ %s: %v", s.cmd, err)
+				}
+				got := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+				if string(out) == "" {
+					got = nil
+				}
+				if normalize(got) != normalize(s.want) {
+					t.Errorf("README.md:%d: $ %s\nprints:\n%s\nthe README shows:\n%s", tr.line, s.cmd, strings.Join(got, "\n"), strings.Join(s.want, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// startFake runs rdsfake from bin on a free port and returns the environment for the
+// transcript's commands.
+func startFake(t *testing.T, bin string) []string {
+	t.Helper()
+	fk := exec.Command(filepath.Join(bin, "rdsfake"), "--listen", "127.0.0.1:0", "--project-id", "97b026aa9cc4417888c14c84a1ad9860", "--token", "demo", "--log-format", "none")
+	stdout, err := fk.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fk.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fk.Process.Kill(); fk.Wait() })
+	ready := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		ready <- strings.TrimSpace(line)
+	}()
+	var url string
+	select {
+	case line := <-ready:
+		url = strings.TrimPrefix(line, "listening on ")
+	case <-time.After(30 * time.Second):
+		t.Fatal("rdsfake did not say it was listening")
+	}
+	var env []string
+	for _, kv := range os.Environ() { // the user's own settings must not leak into the samples
+		if !strings.HasPrefix(kv, "RDS_") && !strings.HasPrefix(kv, "HUAWEICLOUD_") && !strings.HasPrefix(kv, "PATH=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "PATH="+bin+":"+os.Getenv("PATH"), "RDS_ENDPOINT="+url,
+		"HUAWEICLOUD_SDK_PROJECT_ID=97b026aa9cc4417888c14c84a1ad9860", "RDS_AUTH_TOKEN=demo")
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	a := normalize([]string{"x  2026-11-27 03:03:43 +0800  4m59s   ", "listening on http://127.0.0.1:8080"})
+	b := normalize([]string{"x   2026-11-28 13:00:01 +0800  5m0s", "listening on http://127.0.0.1:39999"})
+	if a != b {
+		t.Fatalf("%q != %q", a, b)
+	}
+	if normalize([]string{"downloaded (4.0 MiB)"}) == normalize([]string{"downloaded (1.5 MiB)"}) {
+		t.Fatal("sizes must not be normalized away")
+	}
+}

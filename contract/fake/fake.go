@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
 )
 
 // Fault-injection backup IDs, answered only when Config.Faults is set.
@@ -326,7 +327,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if r.Header.Get("Authorization") != "" && s.cfg.AccessKey != "" {
-			err := rdsbackup.VerifyRequest(r, func(ak string) (string, bool) {
+			err := signer.Verify(r, func(ak string) (string, bool) {
 				if subtle.ConstantTimeCompare([]byte(ak), []byte(s.cfg.AccessKey)) == 1 {
 					return s.cfg.SecretKey, true
 				}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rdskit/rdsbackup/contract/fake"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
 )
 
 const project = "97b026aa9cc4417888c14c84a1ad9860"
@@ -106,7 +107,7 @@ func TestErrorsAsTheProvider(t *testing.T) {
 func signedRequest(t *testing.T, u, ak, sk string, now time.Time) *http.Request {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	s := &rdsbackup.Signer{AccessKey: ak, SecretKey: sk, ProjectID: project, Now: func() time.Time { return now }}
+	s := &signer.Signer{AccessKey: ak, SecretKey: sk, ProjectID: project, Now: func() time.Time { return now }}
 	if err := s.Sign(req); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestSignatureVerification(t *testing.T) {
 		{"valid with X-Language signed", func() *http.Request {
 			req, _ := http.NewRequest(http.MethodGet, u, nil)
 			req.Header.Set("X-Language", "zh-cn")
-			(&rdsbackup.Signer{AccessKey: "AK", SecretKey: "SK"}).Sign(req)
+			(&signer.Signer{AccessKey: "AK", SecretKey: "SK"}).Sign(req)
 			return req
 		}, 200},
 		{"tampered query", func() *http.Request {

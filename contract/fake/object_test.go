@@ -15,6 +15,7 @@ import (
 
 	"github.com/rdskit/rdsbackup/contract/fake"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
 )
 
 // goldenContent holds the MD5 of Content(name, size) as computed by the fake before its
@@ -216,7 +217,7 @@ func TestAuthenticateBeforeValidating(t *testing.T) {
 			return req
 		}},
 		{"aksk", fake.Config{AccessKey: "AK", SecretKey: "SK"}, func(t *testing.T, req *http.Request) *http.Request {
-			if err := (&rdsbackup.Signer{AccessKey: "AK", SecretKey: "SK", ProjectID: project}).Sign(req); err != nil {
+			if err := (&signer.Signer{AccessKey: "AK", SecretKey: "SK", ProjectID: project}).Sign(req); err != nil {
 				t.Fatal(err)
 			}
 			return req

@@ -1,7 +1,7 @@
 // Command sdkcrosscheck checks this toolkit against the provider's official Go SDK
 // (github.com/huaweicloud/huaweicloud-sdk-go-v3, a 46 MB module kept out of the main module):
 //
-//  1. requests signed by rdsbackup.Signer carry exactly the Authorization header that the
+//  1. requests signed by signer.Signer carry exactly the Authorization header that the
 //     SDK's own signer computes for them (paths and queries with odd characters, several
 //     values, mixed-case keys, X-Language, X-Security-Token);
 //  2. the SDK's ShowBackupDownloadLink, with AK/SK credentials, receives its files from the
@@ -29,6 +29,7 @@ import (
 
 	"github.com/rdskit/rdsbackup/contract/fake"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
 )
 
 const project = "97b026aa9cc4417888c14c84a1ad9860"
@@ -62,7 +63,7 @@ func signingVectors() (failed bool) {
 		for k, v := range c.hdr {
 			req.Header.Set(k, v)
 		}
-		s := &rdsbackup.Signer{AccessKey: "AK", SecretKey: "SK", SecurityToken: "STS", ProjectID: "pid",
+		s := &signer.Signer{AccessKey: "AK", SecretKey: "SK", SecurityToken: "STS", ProjectID: "pid",
 			Now: func() time.Time { return time.Date(2026, 11, 26, 1, 2, 3, 0, time.UTC) }}
 		if err := s.Sign(req); err != nil {
 			fmt.Println("FAIL sign:", err)

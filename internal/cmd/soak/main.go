@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/rdskit/rdsbackup/contract/fake"
-	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
 	"github.com/rdskit/rdsbackup/internal/loadgen"
 )
 
@@ -132,7 +132,7 @@ func soakRequests(base string) ([]loadgen.Request, error) {
 	ok := base + "/v3/" + projectID + "/backup-files?backup_id=" + fake.DemoPostgresDBLevel
 	signed, _ := http.NewRequest(http.MethodGet, ok, nil)
 	// One signature, valid for the gateway's 15 minutes: enough for a soak of at most 10.
-	if err := (&rdsbackup.Signer{AccessKey: "SOAKAK", SecretKey: "soak-secret", ProjectID: projectID}).Sign(signed); err != nil {
+	if err := (&signer.Signer{AccessKey: "SOAKAK", SecretKey: "soak-secret", ProjectID: projectID}).Sign(signed); err != nil {
 		return nil, err
 	}
 	tok := http.Header{"X-Auth-Token": {"soak-token"}}

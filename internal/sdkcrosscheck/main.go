@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
+	sdksigner "github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
@@ -28,7 +28,6 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/rds/v3/model"
 
 	"github.com/rdskit/rdsbackup/contract/fake"
-	"github.com/rdskit/rdsbackup/gen/rdsbackup"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
 )
 
@@ -82,7 +81,7 @@ func signingVectors() (failed bool) {
 				b = b.AddHeaderParam(k, vs[0])
 			}
 		}
-		hdrs, err := signer.Signer{}.Sign(b.Build(), "AK", "SK")
+		hdrs, err := sdksigner.Signer{}.Sign(b.Build(), "AK", "SK")
 		if err != nil {
 			fmt.Println("FAIL sdk sign:", err)
 			return true

@@ -43,6 +43,10 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Println("sdkcrosscheck: all checks passed")
+	if err := compare(7, 2000); err != nil {
+		fmt.Println("FAIL comparison:", err)
+		os.Exit(1)
+	}
 }
 
 func signingVectors() (failed bool) {

@@ -1,15 +1,15 @@
 // Package contract checks HTTP exchanges of the RDS v3 operation
 // GET /v3/{project_id}/backup-files ("Obtaining the Link for Downloading a Backup File",
 // https://support.huaweicloud.com/intl/en-us/api-rds/rds_09_0006.html) against the OpenAPI
-// description in package openapi and against a set of named rules.
+// description in package openapi and against a table of named checks.
 //
 // Two OpenAPI engines check every exchange, kin-openapi (openapi3filter) and
 // libopenapi-validator, and the rules of this package add what a schema cannot say (links are
 // https, not yet expired, consistent with their Expires parameter; error bodies carry a code
 // and a message; responses carry a request ID). Every finding is a Violation named by its
-// check (see Checks), located by a JSON pointer or a header name, and attributed to the
-// engines that made it; when only one of the two OpenAPI engines reports something, a Note
-// (check "engine_disagreement") says so.
+// check (see Checks; CheckInfos describes each one), located by a JSON pointer or a header
+// name, and attributed to the engines that made it; when only one of the two OpenAPI engines
+// reports something, a Note (check "engine_disagreement") says so.
 //
 // A Validator is built once (NewValidator) and is safe for concurrent use.
 package contract
@@ -233,6 +233,12 @@ type exchange struct {
 	exact     any
 	exactDone bool
 	exactErr  error
+
+	// files is the files of a 2xx body as the rules about links read them, read once, by
+	// linkFiles (rule_links.go); filesPresent says the body has a files array, not empty.
+	files        []linkFile
+	filesPresent bool
+	filesDone    bool
 }
 
 // newExchange prepares ex (the caller's copy, which it may change) for validation. Header

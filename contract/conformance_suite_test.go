@@ -40,9 +40,11 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/rdskit/rdsbackup/contract"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup"
 )
 
 // Environment variables of the suite (the client's own, such as RDS_ENDPOINT, are
@@ -62,7 +64,32 @@ const checkExpectedStatus = "expected_status"
 
 func TestContract(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "Contract conformance suite")
+	suiteConfig, reporterConfig := GinkgoConfiguration()
+	// A run in which no spec ran checked nothing: it fails (make conformance passes
+	// --fail-on-empty too; this covers the standalone binary and go test).
+	suiteConfig.FailOnEmpty = true
+	if msg := liveSelectedButOff(suiteConfig.LabelFilter); msg != "" {
+		t.Fatal(msg)
+	}
+	RunSpecs(t, "Contract conformance suite", suiteConfig, reporterConfig)
+}
+
+// liveSelectedButOff returns a one-line reason to stop when the label filter asks for the
+// live container (RDS_LABELS=live) but no endpoint is configured: such a run would skip
+// every live spec and look green.
+func liveSelectedButOff(filter string) string {
+	if strings.TrimSpace(filter) == "" {
+		return ""
+	}
+	lf, err := types.ParseLabelFilter(filter)
+	if err != nil || !lf([]string{"live"}) {
+		return ""
+	}
+	if on, _ := liveMode(); on {
+		return ""
+	}
+	return fmt.Sprintf("the live checks are selected (label filter %q) but no endpoint is configured: set %s or %s, with %s, credentials (%s, or %s and %s) and %s",
+		filter, rdsbackup.EnvEndpoint, rdsbackup.EnvRegion, rdsbackup.EnvProjectID, rdsbackup.EnvAuthToken, rdsbackup.EnvAccessKey, rdsbackup.EnvSecretKey, envBackupID)
 }
 
 // validator is built once per process, in BeforeSuite.
@@ -236,12 +263,21 @@ func (c *capture) requests() int {
 	return c.sent
 }
 
-// resolveDir turns a directory given in the environment into an absolute path: a relative
-// one is taken from the module's root when the working directory is inside this module, else
-// from the working directory.
+// envWorkDir names the directory that relative paths in the environment are taken from;
+// make conformance sets it to the directory make was run from.
+const envWorkDir = "RDS_WORKDIR"
+
+// resolveDir turns a path given in the environment (RDS_RECORDINGS, RDS_RECORD,
+// RDS_CA_FILE) into an absolute path: a relative one is taken from RDS_WORKDIR when set (the
+// directory where the user ran make), else from the module's root when the working
+// directory is inside this module (go test runs in contract/), else from the working
+// directory (the standalone binary).
 func resolveDir(dir string) string {
 	if filepath.IsAbs(dir) {
 		return filepath.Clean(dir)
+	}
+	if base := os.Getenv(envWorkDir); base != "" {
+		return filepath.Join(base, dir)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -251,6 +287,16 @@ func resolveDir(dir string) string {
 		return filepath.Join(root, dir)
 	}
 	return filepath.Join(wd, dir)
+}
+
+// lookupEnv is os.LookupEnv with the path settings of the client (RDS_CA_FILE) resolved as
+// the user typed them (resolveDir), not against contract/ where the tests run.
+func lookupEnv(k string) (string, bool) {
+	v, ok := os.LookupEnv(k)
+	if ok && v != "" && k == rdsbackup.EnvCAFile {
+		v = resolveDir(v)
+	}
+	return v, ok
 }
 
 // moduleRoot returns the directory of the go.mod of this module above dir, or "".

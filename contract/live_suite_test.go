@@ -315,7 +315,7 @@ func retryAfter(v string, now time.Time) (wait, asked time.Duration) {
 
 // startLiveEnv builds the clients from the environment, and the recorder when asked.
 func startLiveEnv() *liveEnv {
-	envOpts, err := rdsbackup.EnvOptions(os.LookupEnv)
+	envOpts, err := rdsbackup.EnvOptions(lookupEnv)
 	must(err, "reading the environment")
 	// A client as the environment configures it (TLS, CA file), without retries: its
 	// transport is the one the suite sends with.

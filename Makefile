@@ -2,6 +2,7 @@
 # "Obtaining the Link for Downloading a Backup File" operation.
 #
 #   make test            everything CI runs: drift check, vet, all tests (recorded + fake suites)
+#   make test-race       all tests again under the race detector (CI runs it after make test)
 #   make conformance     the Ginkgo conformance suite (live when RDS_ENDPOINT or
 #                        HUAWEICLOUD_SDK_REGION is set), JUnit + JSON under reports/
 #   make bench           benchmarks with their baselines
@@ -13,7 +14,7 @@ FUZZTIME  ?= 20s
 REPORTS   ?= reports
 BIN       ?= bin
 
-.PHONY: all generate verify vet lint test test-short conformance conformance-binary build bench bench-fake bench-download sdk-crosscheck fuzz soak clean
+.PHONY: all generate verify vet lint test test-race test-short conformance conformance-binary build bench bench-fake bench-download sdk-crosscheck fuzz soak clean
 
 all: verify test
 
@@ -38,9 +39,13 @@ vet:
 
 lint: vet
 
-## test: the test command (CI runs exactly this)
+## test: the test command (CI runs this, then test-race)
 test: verify vet
 	$(GO) test -count=1 ./...
+
+## test-race: every test under the race detector (slower; CI runs it after test)
+test-race:
+	$(GO) test -race -count=1 ./...
 
 test-short:
 	$(GO) test -short ./...

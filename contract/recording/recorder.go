@@ -11,6 +11,8 @@ import (
 
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
+
+	"github.com/rdskit/rdsbackup/internal/redact"
 )
 
 // Recorder records the HTTP traffic that passes through it into one go-vcr v4 cassette,
@@ -99,7 +101,7 @@ type silent struct{}
 func (silent) Write(p []byte) (int, error) { return len(p), nil }
 
 // checkedFS writes cassettes atomically (a temporary file renamed into place, mode 0644),
-// after checking that none of words is left in them.
+// after checking that none of words is left in them (redact.ContainsValue).
 type checkedFS struct{ words []string }
 
 func (checkedFS) ReadFile(name string) ([]byte, error) { return os.ReadFile(name) }
@@ -110,12 +112,10 @@ func (checkedFS) IsFileExists(name string) bool {
 }
 
 func (fs checkedFS) WriteFile(name string, data []byte) error {
-	s := string(data)
-	for i, w := range fs.words {
-		if containsWord(s, w) {
-			// never name the value itself
-			return fmt.Errorf("refusing to write %s: secret #%d of the redaction options is still in it", filepath.Base(name), i+1)
-		}
+	// the same rule as the masking (redact.Values), so the two never disagree
+	if i, found := redact.ContainsValue(string(data), fs.words...); found {
+		// never name the value itself
+		return fmt.Errorf("refusing to write %s: secret #%d of the redaction options is still in it", filepath.Base(name), i+1)
 	}
 	dir := filepath.Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

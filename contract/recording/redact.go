@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
@@ -24,19 +23,24 @@ import (
 // values, and every URL or "name=value" pair inside the bodies. Expires and every other
 // parameter are kept, so that a recording still passes the link checks.
 type Options struct {
-	// RedactProject also replaces ProjectID wherever it appears as a whole word: in the URL
-	// path, in headers (X-Project-Id), in the form and in bodies. The live suite sets it when
+	// RedactProject also replaces ProjectID wherever it appears: in the URL path, in headers
+	// (X-Project-Id), in the form and in bodies. The live suite sets it when
 	// RDS_REDACT_PROJECT=1.
 	RedactProject bool
 	// ProjectID is the project ID to redact when RedactProject is set.
 	ProjectID string
 	// Secrets are further literal values (a token, a secret key, a security token) replaced
-	// wherever they appear as a whole word, as a second line of defence: they are not
-	// expected anywhere once the headers are redacted. Empty values are ignored.
+	// wherever they appear, as a second line of defence against a server that echoes them
+	// (into X-Request-Id as "rid-<token>", say). Empty values are ignored.
 	Secrets []string
 }
 
-// words returns the whole-word values to mask.
+// Secrets and the project ID are masked by redact.Values' rule: a value of at least
+// redact.MinSecretLen bytes wherever it occurs, even inside a longer word, in header names and
+// values, the URL, the form and the bodies; a shorter value only as a whole word. The check
+// made before a cassette is written (redact.ContainsValue) applies the same rule.
+
+// words returns the known values to mask (redact.Values).
 func (o Options) words() []string {
 	var ws []string
 	for _, s := range o.Secrets {
@@ -91,18 +95,18 @@ func Redact(in *cassette.Interaction, opts Options) {
 
 // redactor applies Options to the parts of an interaction.
 type redactor struct {
-	words []string // whole-word values to mask
+	words []string // known values to mask (redact.Values)
 }
 
 // text masks secrets in free text: signing parameters of http(s) URLs, secret name=value
-// pairs, and the whole-word values.
+// pairs, and the known values.
 func (r redactor) text(s string) string {
 	if s == "" {
 		return s
 	}
 	s = redact.Links(s)
 	s = maskPairs(s)
-	return maskWords(s, r.words)
+	return redact.Values(s, r.words...)
 }
 
 // url masks secrets in a URL (or a request URI).
@@ -110,7 +114,7 @@ func (r redactor) url(s string) string {
 	if s == "" {
 		return s
 	}
-	return maskWords(maskPairs(redact.URL(s)), r.words)
+	return redact.Values(maskPairs(redact.URL(s)), r.words...)
 }
 
 // header returns a redacted copy of h (nil stays nil).
@@ -118,14 +122,15 @@ func (r redactor) header(h http.Header) http.Header {
 	if h == nil {
 		return nil
 	}
-	out := redact.Header(h)
-	for k, vs := range out {
-		if redact.IsSecretHeader(k) {
-			continue
+	out := make(http.Header, len(h))
+	for k, vs := range redact.Header(h) {
+		if !redact.IsSecretHeader(k) {
+			for i, v := range vs {
+				vs[i] = r.text(v)
+			}
 		}
-		for i, v := range vs {
-			vs[i] = r.text(v)
-		}
+		name := redact.Values(k, r.words...) // a name may carry an echoed secret too
+		out[name] = append(out[name], vs...)
 	}
 	return out
 }
@@ -160,7 +165,7 @@ func (r redactor) body(b string) string {
 		return string(out)
 	}
 	if !utf8.ValidString(b) {
-		return maskWords(b, r.words) // binary: only the literal values can be recognised
+		return redact.Values(b, r.words...) // binary: only the literal values can be recognised
 	}
 	return r.text(b)
 }
@@ -222,54 +227,3 @@ func encodeString(s string) ([]byte, error) {
 
 // maskPairs masks the value of every secret "name=value" pair of s (redact.Pairs).
 func maskPairs(s string) string { return redact.Pairs(s) }
-
-// isWordByte is a byte that continues a word (for whole-word matching).
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
-}
-
-// maskWords replaces every whole-word occurrence of each of words in s by redact.Mask.
-// An occurrence is whole when it is not glued to a word byte on a side where the value
-// itself begins or ends with a word byte, so that a short value ("P", "SK") does not eat
-// into other words while a long one is found between any separators (/, =, ", space).
-func maskWords(s string, words []string) string {
-	for _, w := range words {
-		s = maskWord(s, w)
-	}
-	return s
-}
-
-func maskWord(s, w string) string {
-	if w == "" || !strings.Contains(s, w) {
-		return s
-	}
-	var b strings.Builder
-	last, from := 0, 0
-	for {
-		i := strings.Index(s[from:], w)
-		if i < 0 {
-			break
-		}
-		i += from
-		end := i + len(w)
-		glued := (i > 0 && isWordByte(s[i-1]) && isWordByte(w[0])) ||
-			(end < len(s) && isWordByte(s[end]) && isWordByte(w[len(w)-1]))
-		if glued {
-			from = i + 1
-			continue
-		}
-		b.WriteString(s[last:i])
-		b.WriteString(redact.Mask)
-		last, from = end, end
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
-}
-
-// containsWord reports whether w appears in s as a whole word (see maskWords).
-func containsWord(s, w string) bool {
-	return w != "" && maskWord(s, w) != s
-}

@@ -14,8 +14,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/rdskit/rdsbackup/internal/redact"
 )
 
 // Version is this client's version; it appears in the User-Agent.
@@ -50,14 +48,6 @@ type API struct {
 	auth      RequestEditorFn
 	download  *http.Client // for download links: same TLS, no credentials, no overall timeout
 	secrets   []string     // this client's credentials, masked in any text it shows
-}
-
-// scrub masks this client's own credentials in s (a server may echo them back).
-func (a *API) scrub(s string) string { return redact.Strings(s, a.secrets...) }
-
-func (a *API) scrubAPIError(e *APIError) *APIError {
-	e.Code, e.Message, e.RequestID, e.Excerpt = a.scrub(e.Code), a.scrub(e.Message), a.scrub(e.RequestID), a.scrub(e.Excerpt)
-	return e
 }
 
 // Option configures New.
@@ -381,12 +371,16 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 // credentialHeaders are never sent to a host other than the endpoint's.
 var credentialHeaders = []string{"X-Auth-Token", "Authorization", "X-Security-Token", "X-Sdk-Date", "X-Project-Id", "Cookie"}
 
-// sameHostCredentials follows at most 5 redirects and strips the credentials from any
-// redirect that leaves the original host (net/http would forward X-Auth-Token).
+// sameHostCredentials follows at most 5 redirects, drops Referer from every redirect, and
+// strips the credentials from any redirect that leaves the original host (net/http would
+// forward X-Auth-Token).
 func sameHostCredentials(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
 		return errors.New("stopped after 5 redirects")
 	}
+	// net/http sets Referer to the previous URL: a signed link's AccessKeyId and Signature
+	// (or the API's URL) would reach the next host. Never sent, same host or not.
+	req.Header.Del("Referer")
 	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
 		for _, h := range credentialHeaders {
 			req.Header.Del(h)
@@ -427,6 +421,11 @@ type Result struct {
 // *ResponseError; an empty backupID as ErrInvalidArgument, before anything is sent.
 // See https://support.huaweicloud.com/intl/en-us/api-rds/rds_09_0006.html.
 func (a *API) ShowBackupDownloadLink(ctx context.Context, backupID string) (*Result, error) {
+	res, err := a.showBackupDownloadLink(ctx, backupID)
+	return res, a.scrubError(err)
+}
+
+func (a *API) showBackupDownloadLink(ctx context.Context, backupID string) (*Result, error) {
 	if strings.TrimSpace(backupID) == "" {
 		return nil, argError("backup ID is empty")
 	}
@@ -463,11 +462,11 @@ func (a *API) ShowBackupDownloadLink(ctx context.Context, backupID string) (*Res
 		return nil, fmt.Errorf("rds: reading HTTP %d response body: %w", rsp.StatusCode, scrubURLError(err))
 	}
 	if rsp.StatusCode < 200 || rsp.StatusCode > 299 {
-		return nil, a.scrubAPIError(newAPIError(rsp.StatusCode, ct, rid, body))
+		return nil, newAPIError(rsp.StatusCode, ct, rid, body)
 	}
 	res := &Result{Body: body, StatusCode: rsp.StatusCode, Header: rsp.Header, RequestID: rid}
 	fail := func(reason string, err error) (*Result, error) {
-		return nil, &ResponseError{StatusCode: rsp.StatusCode, ContentType: ct, RequestID: rid, Reason: reason, Excerpt: a.scrub(excerpt(body)), Err: err}
+		return nil, &ResponseError{StatusCode: rsp.StatusCode, ContentType: ct, RequestID: rid, Reason: reason, Excerpt: excerpt(body), Err: err}
 	}
 	switch {
 	case len(bytes.TrimSpace(body)) == 0:
@@ -479,60 +478,6 @@ func (a *API) ShowBackupDownloadLink(ctx context.Context, backupID string) (*Res
 		return fail("body does not decode: "+decodeReason(err), err)
 	}
 	return res, nil
-}
-
-// decodeReason turns a json error into a short phrase naming the field.
-func decodeReason(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q is a JSON %s, expected %s", te.Field, te.Value, te.Type)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input") {
-		return "JSON is truncated"
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)
-	}
-	return err.Error()
-}
-
-// readBody reads at most limit bytes of the body; more is ErrBodyTooLarge.
-func readBody(rsp *http.Response, limit int64) ([]byte, error) {
-	n := rsp.ContentLength
-	if n > limit {
-		return nil, ErrBodyTooLarge
-	}
-	size := int64(4096)
-	if n >= 0 {
-		size = n + 1 // +1 so that EOF is seen without growing
-	}
-	buf := make([]byte, 0, size)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		m, err := rsp.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if int64(len(buf)) > limit {
-			return nil, ErrBodyTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-}
-
-// scrubURLError masks secrets in the URL that net/http puts into its errors.
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
-	}
-	return err
 }
 
 // signerField returns the signer's secret key, or its security token, or "" without a signer.

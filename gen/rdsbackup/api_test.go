@@ -563,3 +563,153 @@ func TestRetryStopsBeforeTheDeadline(t *testing.T) {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
 	}
 }
+
+// TestErrorsNeverCarryEchoedCredentials: a server that echoes the client's credentials into
+// X-Request-Id ("rid-<token>"), the body's request_id, the message or the body gets none of
+// them into the error's text or any of its fields, whichever error type it is.
+func TestErrorsNeverCarryEchoedCredentials(t *testing.T) {
+	t.Parallel()
+	const (
+		token = "ECHOED-TOKEN-5e1f0c"
+		sk    = "ECHOED-SECRET-KEY-9a2b"
+		sts   = "ECHOED-STS-TOKEN-77d4"
+	)
+	// echo answers with status, Content-Type ct and body, after replacing SECRET in each of
+	// them (and in X-Request-Id) by the credential the request carried.
+	echo := func(status int, ct, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			secret := r.Header.Get("X-Auth-Token")
+			if secret == "" { // AK/SK: echo the security token and, as a hostile server might know it, the secret key
+				secret = r.Header.Get("X-Security-Token") + "/" + sk
+			}
+			w.Header().Set("X-Request-Id", "rid-"+secret)
+			if ct != "" {
+				w.Header().Set("Content-Type", strings.ReplaceAll(ct, "SECRET", secret))
+			}
+			w.WriteHeader(status)
+			io.WriteString(w, strings.ReplaceAll(body, "SECRET", secret))
+		}
+	}
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"404 rds error, header request id", echo(404, "application/json", `{"error_code":"DBS.201010","error_msg":"no backup"}`)},
+		{"401 request_id in the body", echo(401, "", `{"error_code":"APIG.0301","error_msg":"bad token SECRET","request_id":"rid-SECRET"}`)},
+		{"502 html excerpt", echo(502, "text/html; x=SECRET", `<html>proxy abc-SECRET-x</html>`)},
+		{"500 code echoed", echo(500, "application/json", `{"error_code":"E-SECRET","error_msg":"m"}`)},
+		{"200 html", echo(200, "text/html", `<html>abc-SECRET-x</html>`)},
+		{"200 empty", echo(200, "application/json", ``)},
+		{"200 wrong type", echo(200, "application/json", `{"files":"SECRET","bucket":"b"}`)},
+		{"200 truncated", echo(200, "application/json", `{"files":[{"name":"SECRET`)},
+	}
+	auths := map[string][]rdsbackup.Option{
+		"token": {rdsbackup.WithToken(token)},
+		"aksk":  {rdsbackup.WithToken(""), rdsbackup.WithAKSK("AK", sk, sts)},
+	}
+	for _, tc := range tests {
+		for auth, opts := range auths {
+			t.Run(tc.name+"/"+auth, func(t *testing.T) {
+				t.Parallel()
+				srv := serve(t, tc.handler)
+				_, err := newAPI(t, srv.URL, append(opts, rdsbackup.WithRetries(0, 0))...).ShowBackupDownloadLink(context.Background(), "b")
+				if err == nil {
+					t.Fatal("no error")
+				}
+				texts := map[string]string{"Error()": err.Error()}
+				var ae *rdsbackup.APIError
+				var re *rdsbackup.ResponseError
+				switch {
+				case errors.As(err, &ae):
+					texts["Code"], texts["Message"], texts["RequestID"], texts["ContentType"], texts["Excerpt"] = ae.Code, ae.Message, ae.RequestID, ae.ContentType, ae.Excerpt
+				case errors.As(err, &re):
+					texts["ContentType"], texts["RequestID"], texts["Reason"], texts["Excerpt"] = re.ContentType, re.RequestID, re.Reason, re.Excerpt
+					if re.Err != nil {
+						texts["Err"] = re.Err.Error()
+					}
+				default:
+					t.Fatalf("err %T %v, want an *APIError or *ResponseError", err, err)
+				}
+				if !strings.Contains(texts["RequestID"], "rid-") {
+					t.Errorf("RequestID %q: the request id itself must stay", texts["RequestID"])
+				}
+				for where, s := range texts {
+					for _, secret := range []string{token, sk, sts} {
+						if strings.Contains(s, secret) {
+							t.Errorf("%s holds a credential: %q", where, s)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRedirectDropsReferer: net/http sets Referer to the previous URL on a redirect, which
+// would hand a signed link's AccessKeyId and Signature (or the API's URL) to the next host.
+// Neither the API client nor the download client sends it, same host or not.
+func TestRedirectDropsReferer(t *testing.T) {
+	t.Parallel()
+	const query = "?AccessKeyId=AK-REFERER&Expires=4102444800&Signature=SIG-REFERER"
+	tests := []struct {
+		name      string
+		download  bool // the download client (a link), else the API client
+		otherHost bool
+	}{
+		{"api same host", false, false},
+		{"api other host", false, true},
+		{"download same host", true, false},
+		{"download other host", true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			referers := make(chan string, 16)
+			// the redirect's target: records the Referer it gets, serves the file or the API
+			target := func(w http.ResponseWriter, r *http.Request) {
+				referers <- r.Header.Get("Referer")
+				if tc.download {
+					io.WriteString(w, "data")
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"files":[],"bucket":"b"}`)
+			}
+			other := serve(t, target)
+			var origin *httptest.Server
+			origin = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case strings.HasPrefix(r.URL.Path, "/moved"):
+					target(w, r)
+				case strings.HasPrefix(r.URL.Path, "/v3/") && tc.download: // the API: one file behind a signed link
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprintf(w, `{"files":[{"name":"f.bak","size":1,"download_link":"%s/obs/f.bak%s","link_expired_time":"2099-01-01T00:00:00+0800"}],"bucket":"b"}`, origin.URL, query)
+				default: // the API call, or the signed link: moved
+					to := "/moved" + r.URL.RequestURI()
+					if tc.otherHost {
+						to = other.URL + to
+					}
+					http.Redirect(w, r, to, http.StatusFound)
+				}
+			}))
+			origin.Start()
+			t.Cleanup(origin.Close)
+			api := newAPI(t, origin.URL, rdsbackup.WithRetries(0, 0))
+			if tc.download {
+				_, _ = (&rdsbackup.Downloader{API: api, Dir: t.TempDir()}).Download(context.Background(), "b", nil)
+			} else if _, err := api.ShowBackupDownloadLink(context.Background(), "b"); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for len(referers) > 0 {
+				n++
+				if ref := <-referers; ref != "" {
+					t.Errorf("the redirect's target got Referer %q", ref)
+				}
+			}
+			if n == 0 {
+				t.Fatal("the redirect was not followed")
+			}
+		})
+	}
+}

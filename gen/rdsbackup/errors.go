@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -80,6 +83,68 @@ func (e *ResponseError) Error() string {
 }
 
 func (e *ResponseError) Unwrap() error { return e.Err }
+
+// The client's credentials are masked in its errors in one place, API.scrubError, which calls
+// the scrub method of each of the client's error types: a method that passes every string
+// field of its type through f, so that a field added later is not forgotten (a test sets
+// every string field by reflection and checks it).
+
+// scrub masks this client's own credentials in s (a server may echo them back, into
+// X-Request-Id as "rid-<token>" say): wherever they occur (redact.Values; every credential
+// kept in secrets is at least redact.MinSecretLen long).
+func (a *API) scrub(s string) string { return redact.Values(s, a.secrets...) }
+
+// scrubError masks the client's credentials in err: in every string field of the client's
+// error types (APIError, ResponseError) found in its chain, and in the text of any other
+// error. Every error an API call returns passes through it.
+func (a *API) scrubError(err error) error {
+	if err == nil || len(a.secrets) == 0 {
+		return err
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		ae.scrub(a.scrub)
+	}
+	var re *ResponseError
+	if errors.As(err, &re) {
+		re.scrub(a.scrub)
+	}
+	return maskError(err, a.scrub)
+}
+
+// scrub passes every string field of e through f.
+func (e *APIError) scrub(f func(string) string) {
+	e.Code, e.Message, e.RequestID = f(e.Code), f(e.Message), f(e.RequestID)
+	e.ContentType, e.Excerpt = f(e.ContentType), f(e.Excerpt)
+}
+
+// scrub passes every string field of e through f, and the text of its cause.
+func (e *ResponseError) scrub(f func(string) string) {
+	e.ContentType, e.RequestID = f(e.ContentType), f(e.RequestID)
+	e.Reason, e.Excerpt = f(e.Reason), f(e.Excerpt)
+	e.Err = maskError(e.Err, f)
+}
+
+// maskError returns err, or, when f changes its text, err with its text passed through f
+// (still inspectable with errors.Is and errors.As).
+func maskError(err error, f func(string) string) error {
+	if err == nil {
+		return nil
+	}
+	if s := err.Error(); f(s) != s {
+		return &maskedError{err: err, text: f(s)}
+	}
+	return err
+}
+
+// maskedError is an error whose text has been masked.
+type maskedError struct {
+	err  error
+	text string
+}
+
+func (e *maskedError) Error() string { return e.text }
+func (e *maskedError) Unwrap() error { return e.err }
 
 // newAPIError builds the error for a non-2xx response.
 func newAPIError(status int, contentType, headerRequestID string, body []byte) *APIError {
@@ -160,4 +225,58 @@ func isJSONBody(body []byte) bool {
 		}
 	}
 	return false
+}
+
+// decodeReason turns a json error into a short phrase naming the field.
+func decodeReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q is a JSON %s, expected %s", te.Field, te.Value, te.Type)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input") {
+		return "JSON is truncated"
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)
+	}
+	return err.Error()
+}
+
+// scrubURLError masks secrets in the URL that net/http puts into its errors.
+func scrubURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
+// readBody reads at most limit bytes of the body; more is ErrBodyTooLarge.
+func readBody(rsp *http.Response, limit int64) ([]byte, error) {
+	n := rsp.ContentLength
+	if n > limit {
+		return nil, ErrBodyTooLarge
+	}
+	size := int64(4096)
+	if n >= 0 {
+		size = n + 1 // +1 so that EOF is seen without growing
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := rsp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if int64(len(buf)) > limit {
+			return nil, ErrBodyTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }

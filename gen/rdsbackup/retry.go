@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -133,22 +135,49 @@ func retryableError(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
-// retryAfter parses a Retry-After value: seconds or an HTTP date.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
+// retryAfter parses a Retry-After value: seconds or an HTTP date. ok is false when there is
+// none, or it is neither. A number of seconds that cannot be a wait (negative, or too large to
+// represent) and a date too far ahead give a duration longer than maxRetryAfter, so that the
+// answer goes back to the caller without a wait: never a multiplication that overflows into
+// an immediate retry.
+func retryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+	if isInteger(v) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > int64(maxRetryAfter/time.Second) {
+			return tooLong, true
+		}
 		return time.Duration(n) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
+		if t.After(now.Add(maxRetryAfter)) {
+			return tooLong, true
 		}
-		return d, true
+		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// tooLong stands for a Retry-After that is not waited.
+const tooLong = time.Duration(math.MaxInt64)
+
+// isInteger reports whether v is an optional sign followed by decimal digits only.
+func isInteger(v string) bool {
+	if v[0] == '-' || v[0] == '+' {
+		v = v[1:]
+	}
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // pastDeadline reports whether waiting d would take the call past its context's deadline.

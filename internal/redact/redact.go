@@ -105,7 +105,8 @@ func query(raw string) string {
 	return strings.Join(parts, "&")
 }
 
-// Strings returns s with every occurrence of each non-empty secret replaced by Mask.
+// Strings returns s with every occurrence of each non-empty secret replaced by Mask, whatever
+// its length (Values is the rule for known credentials: short values only as whole words).
 func Strings(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if sec != "" {

@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -25,7 +26,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rdskit/rdsbackup/contract/fake"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
@@ -82,8 +82,9 @@ func signatures() []string {
 // whose link is refused by the object store with the signature echoed in the XML error.
 func hostile(t *testing.T) *httptest.Server {
 	t.Helper()
+	// Created unstarted, so that srv is assigned before the first request can read it.
 	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		link := srv.URL + "/obs/f.bak?AccessKeyId=" + accessKey + "&Expires=4102444800&Signature=" + linkSigHex
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/obs/"):
@@ -108,8 +109,97 @@ func hostile(t *testing.T) *httptest.Server {
 			io.WriteString(w, `{"files":[{"name":"f.bak","size":1,"download_link":"`+link+`","link_expired_time":"2099-01-01T00:00:00+0800"}],"bucket":"b"}`)
 		}
 	}))
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// Backup IDs the echoing server knows.
+const (
+	echoHTML  = "echo-html"  // 200 with an HTML page: a *ResponseError
+	echoEmpty = "echo-empty" // 202 with an empty body: a *ResponseError, and a failed expected_status in the suite
+)
+
+// echoing answers every request with the credential it carried echoed into X-Request-Id as
+// "rid-<credential>" (the token, else the security token), as a server that builds its
+// request IDs from the caller's headers would. Its bodies are the provider's usual ones,
+// except for echoHTML, whose page shows the credential glued to other text.
+func echoing(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cred := r.Header.Get("X-Auth-Token")
+		if cred == "" {
+			cred = r.Header.Get("X-Security-Token")
+		}
+		w.Header().Set("X-Request-Id", "rid-"+cred)
+		w.Header().Set("Content-Type", "application/json")
+		id, has := r.URL.Query()["backup_id"]
+		switch {
+		case cred != token && cred != stsToken:
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error_code":"APIG.0301","error_msg":"Incorrect IAM authentication information"}`)
+		case !has || id[0] == "":
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error_code":"DBS.200001","error_msg":"backup_id is missing"}`)
+		case id[0] == echoHTML:
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>maintenance abc-"+cred+"-x</html>")
+		case id[0] == echoEmpty:
+			w.WriteHeader(http.StatusAccepted)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error_code":"DBS.201010","error_msg":"Backup information does not exist."}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestClientErrorsEchoedRequestID: whatever error the client returns for a server that echoes
+// the credential into X-Request-Id, neither its text nor any of its fields holds it.
+func TestClientErrorsEchoedRequestID(t *testing.T) {
+	t.Parallel()
+	srv := echoing(t)
+	tests := []struct {
+		auth string
+		opt  rdsbackup.Option
+		id   string
+	}{
+		{"token", rdsbackup.WithToken(token), "nope"},
+		{"token", rdsbackup.WithToken(token), echoHTML},
+		{"token", rdsbackup.WithToken(token), echoEmpty},
+		{"aksk", rdsbackup.WithAKSK(accessKey, secretKey, stsToken), "nope"},
+		{"aksk", rdsbackup.WithAKSK(accessKey, secretKey, stsToken), echoHTML},
+		{"aksk", rdsbackup.WithAKSK(accessKey, secretKey, stsToken), echoEmpty},
+	}
+	for _, tc := range tests {
+		t.Run(tc.auth+"/"+tc.id, func(t *testing.T) {
+			t.Parallel()
+			api, err := rdsbackup.New(rdsbackup.WithEndpoint(srv.URL), rdsbackup.WithProjectID(project), rdsbackup.WithRetries(0, 0), tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = api.ShowBackupDownloadLink(context.Background(), tc.id)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			text := err.Error()
+			var ae *rdsbackup.APIError
+			var re *rdsbackup.ResponseError
+			switch {
+			case errors.As(err, &ae):
+				text += fmt.Sprintf("%+v", *ae)
+			case errors.As(err, &re):
+				text += fmt.Sprintf("%+v", *re)
+			default:
+				t.Fatalf("err %T %v", err, err)
+			}
+			if !strings.Contains(text, "rid-") {
+				t.Errorf("the request id is gone: %s", text)
+			}
+			assertClean(t, "client error "+tc.id, []byte(text), secrets())
+		})
+	}
 }
 
 func TestClientErrors(t *testing.T) {
@@ -147,7 +237,8 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 	bin := t.TempDir()
 	rdsbackupBin, rdsfakeBin := build(t, bin, "cmd/rdsbackup"), build(t, bin, "cmd/rdsfake")
 
-	// rdsfake with planted credentials; its stderr is the request log.
+	// rdsfake with planted credentials; its stderr is the request log, written into fakeLog by
+	// os/exec's copying goroutine until the process has exited: read it only after stopFake.
 	var fakeLog bytes.Buffer
 	fk := exec.Command(rdsfakeBin, "--listen", "127.0.0.1:0", "--project-id", project, "--token", token, "--ak", accessKey, "--log-format", "json")
 	fk.Env = append(os.Environ(), "RDSFAKE_SK="+secretKey)
@@ -156,7 +247,8 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 	if err := fk.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { fk.Process.Kill(); fk.Wait() }()
+	stopFake := sync.OnceFunc(func() { fk.Process.Kill(); fk.Wait() })
+	defer stopFake()
 	line, _ := bufio.NewReader(out).ReadString('\n')
 	base := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
 	if !strings.HasPrefix(base, "http://") {
@@ -187,6 +279,9 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 	good := []string{"RDS_ENDPOINT=" + base, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "HUAWEICLOUD_SDK_AK=" + accessKey, "HUAWEICLOUD_SDK_SK=" + secretKey, "HUAWEICLOUD_SDK_SECURITY_TOKEN=" + stsToken}
 	wrong := []string{"RDS_ENDPOINT=" + base, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "HUAWEICLOUD_SDK_AK=" + accessKey, "HUAWEICLOUD_SDK_SK=wrong-" + secretKey[:4]}
 	dir := t.TempDir()
+	// a server that echoes the credential into X-Request-Id as "rid-<credential>"
+	echo := echoing(t)
+	echoEnv := []string{"RDS_ENDPOINT=" + echo.URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}
 	for _, c := range []struct {
 		name string
 		env  []string
@@ -200,6 +295,10 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 		{"hostile error", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"files", "--backup-id", "bad"}},
 		{"hostile echo of the signature", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "HUAWEICLOUD_SDK_AK=" + accessKey, "HUAWEICLOUD_SDK_SK=" + secretKey, "HUAWEICLOUD_SDK_SECURITY_TOKEN=" + stsToken}, []string{"files", "--backup-id", "bad"}},
 		{"hostile link", []string{"RDS_ENDPOINT=" + hostile(t).URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "RDS_AUTH_TOKEN=" + token}, []string{"download", "--backup-id", "ok", "--dir", t.TempDir()}},
+		{"echoed request id, 404", echoEnv, []string{"files", "--backup-id", "nope"}},
+		{"echoed request id, html 200", echoEnv, []string{"files", "--backup-id", echoHTML}},
+		{"echoed request id, empty 202", echoEnv, []string{"files", "--backup-id", echoEmpty}},
+		{"echoed request id, AK/SK", []string{"RDS_ENDPOINT=" + echo.URL, "HUAWEICLOUD_SDK_PROJECT_ID=" + project, "HUAWEICLOUD_SDK_AK=" + accessKey, "HUAWEICLOUD_SDK_SK=" + secretKey, "HUAWEICLOUD_SDK_SECURITY_TOKEN=" + stsToken}, []string{"files", "--backup-id", echoEmpty}},
 	} {
 		o, e := run(c.env, c.args...)
 		assertClean(t, "rdsbackup "+c.name+" stdout", o, append(all, signatures()...))
@@ -225,18 +324,26 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 	assertClean(t, "rdsbackup json", o, secrets()) // token, keys: never
 
 	// The conformance suite, live against the fake, with recording, verbose, reports; once
-	// with the right key and once with a wrong one (failures print their details).
+	// with the right key and once with a wrong one (failures print their details); and once
+	// against the server that echoes the token into X-Request-Id, whose happy path answers
+	// 202 with an empty body (expected_status fails and prints the client's error).
 	reports, recs := t.TempDir(), t.TempDir()
-	for i, env := range [][]string{good, wrong} {
+	for i, run := range []struct {
+		env      []string
+		backupID string
+	}{{good, fake.DemoPostgresDBLevel}, {wrong, fake.DemoPostgresDBLevel}, {echoEnv, echoEmpty}} {
 		cmd := exec.Command("go", "test", "./contract", "-count=1", "-v", "-run", "TestContract",
 			"-ginkgo.v", "-ginkgo.no-color",
 			"-ginkgo.junit-report="+filepath.Join(reports, "junit"+string(rune('0'+i))+".xml"),
 			"-ginkgo.json-report="+filepath.Join(reports, "report"+string(rune('0'+i))+".json"))
 		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), append(env, "RDS_BACKUP_ID="+fake.DemoPostgresDBLevel, "RDS_RECORD="+recs, "RDS_REDACT_PROJECT=1")...)
+		cmd.Env = append(os.Environ(), append(run.env, "RDS_BACKUP_ID="+run.backupID, "RDS_RECORD="+recs, "RDS_REDACT_PROJECT=1")...)
 		console, _ := cmd.CombinedOutput()
 		if !bytes.Contains(console, []byte("live")) {
 			t.Fatalf("the suite did not run live:\n%s", console)
+		}
+		if run.backupID == echoEmpty && !bytes.Contains(console, []byte("rid-REDACTED")) {
+			t.Errorf("the suite's run against the echoing server did not print the client's error (with its request id):\n%s", console)
 		}
 		assertClean(t, "suite console", console, all)
 	}
@@ -255,10 +362,10 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 			return nil
 		})
 	}
-	if checked < 5 {
+	if checked < 7 {
 		t.Fatalf("only %d report and recording files were written", checked)
 	}
-	time.Sleep(100 * time.Millisecond)
+	stopFake() // Wait returns once the log has been copied: no read races the copy
 	assertClean(t, "rdsfake log", fakeLog.Bytes(), all)
 	if !bytes.Contains(fakeLog.Bytes(), []byte(`"status":401`)) {
 		t.Fatalf("rdsfake log lacks the refused requests:\n%s", fakeLog.Bytes())

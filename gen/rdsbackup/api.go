@@ -14,6 +14,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
 )
 
 // Version is this client's version; it appears in the User-Agent.
@@ -56,7 +58,7 @@ type Option func(*settings) error
 type settings struct {
 	endpoint, region, projectID string
 	token                       string
-	signer                      *Signer
+	signer                      *signer.Signer
 	timeout                     time.Duration
 	retries                     int
 	retryInitial                time.Duration
@@ -94,7 +96,7 @@ func WithToken(token string) Option {
 // (SDK-HMAC-SHA256). securityToken is for temporary credentials and may be empty.
 func WithAKSK(accessKey, secretKey, securityToken string) Option {
 	return func(s *settings) error {
-		s.signer = &Signer{AccessKey: accessKey, SecretKey: secretKey, SecurityToken: securityToken}
+		s.signer = &signer.Signer{AccessKey: accessKey, SecretKey: secretKey, SecurityToken: securityToken}
 		return nil
 	}
 }
@@ -233,7 +235,7 @@ func New(opts ...Option) (*API, error) {
 			return nil, argError("AK/SK credentials need both an access key and a secret key")
 		}
 		s.signer.ProjectID = s.projectID
-		auth = s.signer.RequestEditor()
+		auth = AKSKAuth(s.signer)
 	default:
 		return nil, argError("no credentials: give a token (RDS_AUTH_TOKEN) or an AK/SK pair (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK)")
 	}
@@ -481,7 +483,7 @@ func (a *API) showBackupDownloadLink(ctx context.Context, backupID string) (*Res
 }
 
 // signerField returns the signer's secret key, or its security token, or "" without a signer.
-func signerField(sg *Signer, token bool) string {
+func signerField(sg *signer.Signer, token bool) string {
 	switch {
 	case sg == nil:
 		return ""

@@ -97,27 +97,3 @@ func ExampleNewFromEnv() {
 	// Output:
 	// 1 rdsbucket-demo-1
 }
-
-// Download a backup's files safely: NAME.part until the size checks out, resumed when run
-// again, expired links replaced.
-func ExampleDownloader() {
-	endpoint, stop := exampleEndpoint()
-	defer stop()
-	api, err := rdsbackup.New(rdsbackup.WithEndpoint(endpoint), rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), rdsbackup.WithToken("my-iam-token"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	dir, _ := os.MkdirTemp("", "backups")
-	defer os.RemoveAll(dir)
-
-	d := &rdsbackup.Downloader{API: api, Dir: dir, Parallel: 2}
-	results, err := d.Download(context.Background(), fake.DemoMySQLFull, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, r := range results {
-		fmt.Println(r.Name, r.Bytes)
-	}
-	// Output:
-	// 43e4feaab48f11e89039fa163ebaa7e4br01.qp 2870272
-}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/rdskit/rdsbackup/contract/fake"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup/download"
 )
 
 // The planted secrets.
@@ -220,8 +221,8 @@ func TestClientErrors(t *testing.T) {
 			}
 			assertClean(t, "client error "+id, []byte(err.Error()), secrets(signatures()...))
 		}
-		_, err = (&rdsbackup.Downloader{API: api, Dir: t.TempDir()}).Download(context.Background(), "ok", nil)
-		var te *rdsbackup.TransferError
+		_, err = (&download.Downloader{API: api, Dir: t.TempDir()}).Download(context.Background(), "ok", nil)
+		var te *download.TransferError
 		if !errors.As(err, &te) {
 			t.Fatalf("download error %v", err)
 		}

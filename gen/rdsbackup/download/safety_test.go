@@ -410,3 +410,39 @@ func TestTwoRunsIntoOneDirectory(t *testing.T) {
 		t.Fatalf("waiting run: %v, said %q", err, said)
 	}
 }
+
+// FuzzSafeFileName: a name the guard accepts stays inside the directory, fits the working
+// files and carries nothing a terminal would obey.
+func FuzzSafeFileName(f *testing.F) {
+	for _, s := range []string{"a.bak", "../x", "..", ".", "/abs", `a\b`, "a/b", "x\x00", "CON", "...", "evil\u202egp j.exe", "c1\u0085"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		if SafeFileName(name) != nil {
+			return
+		}
+		if strings.ContainsAny(name, `/\`) || name == ".." || name == "." || name == "" || strings.ContainsRune(name, 0) ||
+			len(name)+len(ValidatorSuffix) > 255 || strings.ContainsFunc(name, func(r rune) bool {
+			return r < 0x20 || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+		}) {
+			t.Fatalf("unsafe name %q accepted", name)
+		}
+	})
+}
+
+func TestSizeFitsTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		n, kb int64
+		want  bool
+	}{
+		{0, 0, true}, {1, 0, false}, {1, 1, true}, {1024, 1, true}, {1025, 1, false},
+		{1024, 2, false}, {1025, 2, true}, {2048, 2, true}, {0, 1, false}, {0, -1, false},
+		{1, 18014398509481985, false}, {9223372036854775807, 9007199254740991, false},
+	}
+	for _, tc := range tests {
+		if got := SizeFits(tc.n, tc.kb); got != tc.want {
+			t.Errorf("SizeFits(%d, %d) = %v", tc.n, tc.kb, got)
+		}
+	}
+}

@@ -3,10 +3,11 @@
 // (ours, curl, ours, curl, ...) and the median of the per-round ratios reported:
 //
 //   - one large file (default 1 GiB) against `curl -o`, with rdsbackup's MD5 verification on;
+//
 //   - many small files (default 1000 × 1 KB) with `--parallel 16` against
 //     `curl -Z --parallel-max 16` over the same links.
 //
-//	go run ./internal/cmd/benchdownload [-rounds 5] [-size-mb 1024] [-files 1000] [-parallel 16]
+//     go run ./internal/cmd/benchdownload [-rounds 5] [-size-mb 1024] [-files 1000] [-parallel 16]
 package main
 
 import (

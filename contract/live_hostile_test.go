@@ -134,7 +134,7 @@ func runLiveSuite(t *testing.T, endpoint, timeout, backupID string) liveRun {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, rdsbackup.EnvEndpoint+"="+endpoint, rdsbackup.EnvProjectID+"=p",
+	env = append(env, rdsbackup.EnvEndpoint+"="+endpoint, rdsbackup.EnvProjectID+"="+fakeProject,
 		rdsbackup.EnvAuthToken+"=t", rdsbackup.EnvTimeout+"="+timeout)
 	if backupID != "" {
 		env = append(env, envBackupID+"="+backupID)

@@ -85,7 +85,7 @@ func TestJSONIsTheBodyAsReceived(t *testing.T) {
 		io.WriteString(w, raw)
 	}))
 	defer srv.Close()
-	code, out, errOut := runCmd(t, env(rdsbackup.EnvEndpoint, srv.URL, rdsbackup.EnvProjectID, "p", rdsbackup.EnvAuthToken, "t"), "files", "--backup-id", "b", "--output", "json")
+	code, out, errOut := runCmd(t, env(rdsbackup.EnvEndpoint, srv.URL, rdsbackup.EnvProjectID, project, rdsbackup.EnvAuthToken, "t"), "files", "--backup-id", "b", "--output", "json")
 	if code != 0 || out != raw+"\n" {
 		t.Fatalf("exit %d, out %q, err %q", code, out, errOut)
 	}
@@ -107,7 +107,7 @@ func TestExitStatuses(t *testing.T) {
 		{"bad output", lookup, []string{"files", "--backup-id", "x", "--output", "xml"}, 2, "want table or json"},
 		{"bad flag", lookup, []string{"files", "--nope"}, 2, "flag provided but not defined"},
 		{"stray argument", lookup, []string{"files", "--backup-id", "x", "extra"}, 2, `unexpected argument "extra"`},
-		{"no project", env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvAuthToken, "t"), []string{"files", "--backup-id", "x"}, 2, "project ID is empty"},
+		{"no project", env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvAuthToken, "t"), []string{"files", "--backup-id", "x"}, 2, "no project ID: set HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)"},
 		{"bad parallel", lookup, []string{"download", "--backup-id", "x", "--parallel", "0"}, 2, "--parallel"},
 		{"unknown backup", lookup, []string{"files", "--backup-id", "nope"}, 1, "HTTP 404 DBS.201010"},
 		{"wrong secret", env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvProjectID, project, rdsbackup.EnvAccessKey, "AK", rdsbackup.EnvSecretKey, "WRONG-SECRET"), []string{"files", "--backup-id", "x"}, 1, "APIG.0301"},

@@ -3,12 +3,9 @@ package rdsbackup
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,152 +49,6 @@ type API struct {
 	secrets   []string     // this client's credentials, masked in any text it shows
 }
 
-// Option configures New.
-type Option func(*settings) error
-
-type settings struct {
-	endpoint, region, projectID string
-	token                       string
-	signer                      *signer.Signer
-	timeout                     time.Duration
-	retries                     int
-	retryInitial                time.Duration
-	caFile                      string
-	insecure                    bool
-	userAgent                   string
-	language                    string
-	httpClient                  *http.Client
-	maxBody                     int64
-	warn                        io.Writer
-}
-
-// WithEndpoint sets the endpoint: a base URL such as https://rds.ap-southeast-1.myhuaweicloud.com
-// (a bare host name means https). It wins over WithRegion.
-func WithEndpoint(endpoint string) Option {
-	return func(s *settings) error { s.endpoint = endpoint; return nil }
-}
-
-// WithRegion sets the endpoint to the public cloud's https://rds.{region}.myhuaweicloud.com.
-func WithRegion(region string) Option {
-	return func(s *settings) error { s.region = region; return nil }
-}
-
-// WithProjectID sets the project whose backups are asked for.
-func WithProjectID(projectID string) Option {
-	return func(s *settings) error { s.projectID = projectID; return nil }
-}
-
-// WithToken authenticates with an IAM token (header X-Auth-Token).
-func WithToken(token string) Option {
-	return func(s *settings) error { s.token = token; return nil }
-}
-
-// WithAKSK authenticates by signing each request with an access key and secret key
-// (SDK-HMAC-SHA256). securityToken is for temporary credentials and may be empty.
-func WithAKSK(accessKey, secretKey, securityToken string) Option {
-	return func(s *settings) error {
-		s.signer = &signer.Signer{AccessKey: accessKey, SecretKey: secretKey, SecurityToken: securityToken}
-		return nil
-	}
-}
-
-// WithTimeout bounds one call, retries and reading the body included (default 30 s; 0 means
-// no limit beyond the context's). With WithCustomHTTPClient it still applies.
-func WithTimeout(d time.Duration) Option {
-	return func(s *settings) error {
-		if d < 0 {
-			return argError("timeout %v is negative", d)
-		}
-		s.timeout = d
-		return nil
-	}
-}
-
-// WithRetries sets how many times a call is retried after a 429, a 5xx or a connection error
-// (default 3; 0 disables retries). Waits grow exponentially from initial (default 500 ms) with
-// jitter, and follow the server's Retry-After when it gives one (up to 60 s; a longer wait is
-// not made and the 429 is returned).
-func WithRetries(n int, initial time.Duration) Option {
-	return func(s *settings) error {
-		if n < 0 {
-			return argError("retries %d is negative", n)
-		}
-		s.retries = n
-		if initial > 0 {
-			s.retryInitial = initial
-		}
-		return nil
-	}
-}
-
-// WithCAFile adds the PEM certificates in path to the system's trusted roots, for endpoints
-// behind a private certificate authority. Certificates are always verified unless
-// WithInsecureSkipVerify is given.
-func WithCAFile(path string) Option {
-	return func(s *settings) error { s.caFile = path; return nil }
-}
-
-// WithInsecureSkipVerify turns off TLS certificate verification. It is meant for a first
-// look at a test deployment only, and logs a warning every time a client is built with it.
-// Prefer WithCAFile.
-func WithInsecureSkipVerify() Option {
-	return func(s *settings) error { s.insecure = true; return nil }
-}
-
-// WithUserAgent replaces the User-Agent header (default DefaultUserAgent).
-func WithUserAgent(ua string) Option {
-	return func(s *settings) error { s.userAgent = ua; return nil }
-}
-
-// WithLanguage sets X-Language, the language of error messages: "en-us" or "zh-cn".
-func WithLanguage(lang string) Option {
-	return func(s *settings) error {
-		if l := ShowBackupDownloadLinkParamsXLanguage(lang); lang != "" && !l.Valid() {
-			return argError("language %q is not en-us or zh-cn", lang)
-		}
-		s.language = lang
-		return nil
-	}
-}
-
-// WithCustomHTTPClient uses hc to send requests instead of a client built from the other options
-// (WithTimeout, WithCAFile, WithInsecureSkipVerify and WithRetries then do not apply).
-func WithCustomHTTPClient(hc *http.Client) Option {
-	return func(s *settings) error { s.httpClient = hc; return nil }
-}
-
-// WithMaxBodySize bounds how many bytes of a response body are read (default 10 MiB).
-func WithMaxBodySize(n int64) Option {
-	return func(s *settings) error {
-		if n <= 0 {
-			return argError("max body size %d is not positive", n)
-		}
-		s.maxBody = n
-		return nil
-	}
-}
-
-// WithWarnings sets where warnings (such as WithInsecureSkipVerify's) are written, one line
-// each; default os.Stderr.
-func WithWarnings(w io.Writer) Option {
-	return func(s *settings) error { s.warn = w; return nil }
-}
-
-// validRegion reports whether r looks like a region name: lower-case letters and digits in
-// groups joined by single hyphens (ap-southeast-1).
-func validRegion(r string) bool {
-	if r == "" || r[0] == '-' || r[len(r)-1] == '-' || strings.Contains(r, "--") {
-		return false
-	}
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // New returns a client ready to call the endpoint. It needs an endpoint (or region), a project
 // ID and credentials (a token or an AK/SK pair); nothing is sent until a call is made.
 func New(opts ...Option) (*API, error) {
@@ -221,7 +72,7 @@ func New(opts ...Option) (*API, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(s.projectID) == "" {
-		return nil, argError("project ID is empty (set it with WithProjectID or HUAWEICLOUD_SDK_PROJECT_ID)")
+		return nil, argError("no project ID: set %s (or --project-id)", EnvProjectID)
 	}
 	if err := checkProjectID(s.projectID); err != nil {
 		return nil, err
@@ -232,12 +83,12 @@ func New(opts ...Option) (*API, error) {
 		auth = TokenAuth(s.token)
 	case s.signer != nil:
 		if s.signer.AccessKey == "" || s.signer.SecretKey == "" {
-			return nil, argError("AK/SK credentials need both an access key and a secret key")
+			return nil, argError("AK/SK credentials need both an access key and a secret key: set %s and %s (or --ak and --sk)", EnvAccessKey, EnvSecretKey)
 		}
 		s.signer.ProjectID = s.projectID
 		auth = AKSKAuth(s.signer)
 	default:
-		return nil, argError("no credentials: give a token (RDS_AUTH_TOKEN) or an AK/SK pair (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK)")
+		return nil, argError("no credentials: set %s (or --token), or %s and %s (or --ak and --sk)", EnvAuthToken, EnvAccessKey, EnvSecretKey)
 	}
 	hc, dl := s.httpClient, s.httpClient
 	if hc == nil {
@@ -278,7 +129,7 @@ func New(opts ...Option) (*API, error) {
 func baseURL(endpoint, region string) (string, error) {
 	if endpoint == "" {
 		if region == "" {
-			return "", argError("no endpoint: give an endpoint (RDS_ENDPOINT) or a region (HUAWEICLOUD_SDK_REGION)")
+			return "", argError("no endpoint: set %s (or --endpoint) to a base URL, or %s (or --region) to a region such as ap-southeast-1", EnvEndpoint, EnvRegion)
 		}
 		if !validRegion(region) {
 			return "", argError("region %q is not a region name such as ap-southeast-1", region)
@@ -312,81 +163,16 @@ func redactUserinfo(s string) string {
 	return s
 }
 
-// checkProjectID refuses values that would change the request path even once escaped.
+// checkProjectID refuses a project ID that is not 32 hexadecimal characters (the form the
+// provider gives every project) before anything is sent.
 func checkProjectID(p string) error {
-	if p == "." || p == ".." {
-		return argError("project ID %q is not a project ID", p)
+	ok := len(p) == 32
+	for i := 0; ok && i < len(p); i++ {
+		c := p[i]
+		ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 	}
-	return nil
-}
-
-// newHTTPClients builds the transport stack: TLS settings, retries, redirect policy, timeout
-// for API calls; and a client for download links that shares the TLS settings and connection
-// pool but has no overall timeout (a large file takes long; stalls are caught by the
-// downloader) and no retry layer (the downloader resumes instead).
-func newHTTPClients(s *settings, base string) (*http.Client, *http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.caFile != "" {
-		pool, err := loadCAFile(s.caFile)
-		if err != nil {
-			return nil, nil, err
-		}
-		tlsConf.RootCAs = pool
-	}
-	if s.insecure {
-		fmt.Fprintf(s.warn, "rdsbackup: WARNING: TLS certificate verification is OFF for %s: anyone on the path can read and change the traffic; use a CA file (RDS_CA_FILE) instead\n", base)
-		tlsConf.InsecureSkipVerify = true
-	}
-	tr.TLSClientConfig = tlsConf
-	tr.MaxIdleConnsPerHost = 16
-	tr.ResponseHeaderTimeout = s.timeout
-	var rt http.RoundTripper = tr
-	if s.retries > 0 {
-		rt = &retryTransport{next: tr, retries: s.retries, initial: s.retryInitial}
-	}
-	// The call's timeout is a context deadline set per call (cheaper than Client.Timeout).
-	api := &http.Client{Transport: rt, CheckRedirect: sameHostCredentials}
-	dl := &http.Client{Transport: tr, CheckRedirect: sameHostCredentials}
-	return api, dl, nil
-}
-
-// downloadClient returns the client for download links.
-func (a *API) downloadClient() *http.Client { return a.download }
-
-// loadCAFile returns the system roots plus the PEM certificates in path.
-func loadCAFile(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, argError("CA file: %v", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, argError("CA file %s holds no PEM certificate", path)
-	}
-	return pool, nil
-}
-
-// credentialHeaders are never sent to a host other than the endpoint's.
-var credentialHeaders = []string{"X-Auth-Token", "Authorization", "X-Security-Token", "X-Sdk-Date", "X-Project-Id", "Cookie"}
-
-// sameHostCredentials follows at most 5 redirects, drops Referer from every redirect, and
-// strips the credentials from any redirect that leaves the original host (net/http would
-// forward X-Auth-Token).
-func sameHostCredentials(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
-		return errors.New("stopped after 5 redirects")
-	}
-	// net/http sets Referer to the previous URL: a signed link's AccessKeyId and Signature
-	// (or the API's URL) would reach the next host. Never sent, same host or not.
-	req.Header.Del("Referer")
-	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) || req.URL.Scheme != via[0].URL.Scheme {
-		for _, h := range credentialHeaders {
-			req.Header.Del(h)
-		}
+	if !ok {
+		return argError("project ID %q is not 32 hexadecimal characters (%s or --project-id; the console shows it under My Credentials, API Credentials)", oneLine(p, 40), EnvProjectID)
 	}
 	return nil
 }
@@ -431,6 +217,12 @@ func (a *API) showBackupDownloadLink(ctx context.Context, backupID string) (*Res
 	if strings.TrimSpace(backupID) == "" {
 		return nil, argError("backup ID is empty")
 	}
+	start := time.Now()
+	// the call's own timeout is what can run out, unless the caller's deadline comes first
+	ownTimeout := a.timeout > 0
+	if dl, ok := ctx.Deadline(); ok && ownTimeout && dl.Before(start.Add(a.timeout)) {
+		ownTimeout = false
+	}
 	if a.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, a.timeout)
@@ -451,7 +243,7 @@ func (a *API) showBackupDownloadLink(ctx context.Context, backupID string) (*Res
 	}
 	rsp, err := a.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("rds: ShowBackupDownloadLink: %w", scrubURLError(err))
+		return nil, a.connectionError(start, ownTimeout, err)
 	}
 	defer rsp.Body.Close()
 	body, err := readBody(rsp, a.maxBody)

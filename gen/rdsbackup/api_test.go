@@ -25,7 +25,7 @@ const okBody = `{"files":[{"name":"a.qp","size":2803,"download_link":"https://ob
 func newAPI(t *testing.T, url string, opts ...rdsbackup.Option) *rdsbackup.API {
 	t.Helper()
 	base := []rdsbackup.Option{
-		rdsbackup.WithEndpoint(url), rdsbackup.WithProjectID("p1"), rdsbackup.WithToken("TOKEN-SECRET"),
+		rdsbackup.WithEndpoint(url), rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), rdsbackup.WithToken("TOKEN-SECRET"),
 		rdsbackup.WithRetries(2, time.Millisecond), rdsbackup.WithTimeout(5 * time.Second),
 	}
 	api, err := rdsbackup.New(append(base, opts...)...)
@@ -57,7 +57,7 @@ func TestShowBackupDownloadLinkOK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gotPath != "/v3/p1/backup-files" || gotQuery != "backup_id=bk1" {
+	if gotPath != "/v3/97b026aa9cc4417888c14c84a1ad9860/backup-files" || gotQuery != "backup_id=bk1" {
 		t.Errorf("request %s?%s", gotPath, gotQuery)
 	}
 	if gotToken != "TOKEN-SECRET" || !strings.HasPrefix(gotUA, "rdsbackup-go/") || gotLang != "zh-cn" {
@@ -87,7 +87,7 @@ func TestArgumentsNeverChangeThePath(t *testing.T) {
 	})
 	for _, v := range []string{"../x", "a/b", "a?b", "%2e%2e", "a#b", "a b", "..%2f", "é"} {
 		t.Run(v, func(t *testing.T) {
-			api := newAPI(t, srv.URL, rdsbackup.WithProjectID(v))
+			api := newAPI(t, srv.URL)
 			if _, err := api.ShowBackupDownloadLink(context.Background(), v); err != nil {
 				t.Fatal(err)
 			}
@@ -115,20 +115,22 @@ func TestArgumentErrorsSendNothing(t *testing.T) {
 	}{
 		{"empty backup", nil, "", "backup ID is empty"},
 		{"blank backup", nil, "  ", "backup ID is empty"},
-		{"empty project", []rdsbackup.Option{rdsbackup.WithProjectID("")}, "x", "project ID is empty"},
-		{"dot-dot project", []rdsbackup.Option{rdsbackup.WithProjectID("..")}, "x", "not a project ID"},
-		{"no credentials", []rdsbackup.Option{rdsbackup.WithToken("")}, "x", "no credentials"},
+		{"empty project", []rdsbackup.Option{rdsbackup.WithProjectID("")}, "x", "no project ID: set HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)"},
+		{"dot-dot project", []rdsbackup.Option{rdsbackup.WithProjectID("..")}, "x", "not 32 hexadecimal characters"},
+		{"short project", []rdsbackup.Option{rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad986")}, "x", "not 32 hexadecimal characters"},
+		{"non-hex project", []rdsbackup.Option{rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad986g")}, "x", "not 32 hexadecimal characters"},
+		{"no credentials", []rdsbackup.Option{rdsbackup.WithToken("")}, "x", "no credentials: set RDS_AUTH_TOKEN (or --token), or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or --ak and --sk)"},
 		{"half AK/SK", []rdsbackup.Option{rdsbackup.WithToken(""), rdsbackup.WithAKSK("ak", "", "")}, "x", "both an access key and a secret key"},
 		{"bad scheme", []rdsbackup.Option{rdsbackup.WithEndpoint("ftp://h")}, "x", "scheme must be https or http"},
 		{"bad region", []rdsbackup.Option{rdsbackup.WithEndpoint(""), rdsbackup.WithRegion("ap/southeast")}, "x", "not a region name"},
-		{"no endpoint", []rdsbackup.Option{rdsbackup.WithEndpoint("")}, "x", "no endpoint"},
+		{"no endpoint", []rdsbackup.Option{rdsbackup.WithEndpoint("")}, "x", "no endpoint: set RDS_ENDPOINT (or --endpoint)"},
 		{"bad language", []rdsbackup.Option{rdsbackup.WithLanguage("fr-fr")}, "x", "not en-us or zh-cn"},
 		{"missing CA", []rdsbackup.Option{rdsbackup.WithCAFile("/nonexistent/ca.pem")}, "x", "CA file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			opts := append([]rdsbackup.Option{rdsbackup.WithEndpoint(srv.URL), rdsbackup.WithProjectID("p1"), rdsbackup.WithToken("t")}, tc.opts...)
+			opts := append([]rdsbackup.Option{rdsbackup.WithEndpoint(srv.URL), rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), rdsbackup.WithToken("t")}, tc.opts...)
 			api, err := rdsbackup.New(opts...)
 			if err == nil {
 				_, err = api.ShowBackupDownloadLink(context.Background(), tc.id)
@@ -148,14 +150,14 @@ func TestArgumentErrorsSendNothing(t *testing.T) {
 
 func TestRegionEndpoint(t *testing.T) {
 	t.Parallel()
-	api, err := rdsbackup.New(rdsbackup.WithRegion("ap-southeast-1"), rdsbackup.WithProjectID("p"), rdsbackup.WithToken("t"))
+	api, err := rdsbackup.New(rdsbackup.WithRegion("ap-southeast-1"), rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), rdsbackup.WithToken("t"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if api.BaseURL() != "https://rds.ap-southeast-1.myhuaweicloud.com" {
 		t.Fatal(api.BaseURL())
 	}
-	api, err = rdsbackup.New(rdsbackup.WithRegion("ap-southeast-1"), rdsbackup.WithEndpoint("rds.example.com:8443/"), rdsbackup.WithProjectID("p"), rdsbackup.WithToken("t"))
+	api, err = rdsbackup.New(rdsbackup.WithRegion("ap-southeast-1"), rdsbackup.WithEndpoint("rds.example.com:8443/"), rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), rdsbackup.WithToken("t"))
 	if err != nil || api.BaseURL() != "https://rds.example.com:8443" {
 		t.Fatalf("endpoint must win over region: %v %v", api.BaseURL(), err)
 	}
@@ -438,7 +440,7 @@ func TestEnvOptions(t *testing.T) {
 	env := map[string]string{
 		rdsbackup.EnvEndpoint:   "http://127.0.0.1:1",
 		rdsbackup.EnvRegion:     "ap-southeast-1",
-		rdsbackup.EnvProjectID:  "p-env",
+		rdsbackup.EnvProjectID:  "0123456789abcdef0123456789abcdef",
 		rdsbackup.EnvAccessKey:  "AK",
 		rdsbackup.EnvSecretKey:  "SK",
 		rdsbackup.EnvLanguage:   "en-us",
@@ -456,7 +458,7 @@ func TestEnvOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if api.BaseURL() != "http://127.0.0.1:1" || api.ProjectID() != "p-env" {
+	if api.BaseURL() != "http://127.0.0.1:1" || api.ProjectID() != "0123456789abcdef0123456789abcdef" {
 		t.Fatalf("RDS_ENDPOINT must win over the region: %s %s", api.BaseURL(), api.ProjectID())
 	}
 	env[rdsbackup.EnvTimeout] = "soon"
@@ -484,7 +486,7 @@ func TestCAFile(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.pem")
 	os.WriteFile(bad, []byte("not a certificate"), 0o600)
-	if _, err := rdsbackup.New(rdsbackup.WithEndpoint(srv.URL), rdsbackup.WithProjectID("p"), rdsbackup.WithToken("t"), rdsbackup.WithCAFile(bad)); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+	if _, err := rdsbackup.New(rdsbackup.WithEndpoint(srv.URL), rdsbackup.WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), rdsbackup.WithToken("t"), rdsbackup.WithCAFile(bad)); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Fatalf("bad CA file: %v", err)
 	}
 }
@@ -501,11 +503,11 @@ func TestRequestMatchesGenerated(t *testing.T) {
 		io.WriteString(w, `{"files":[],"bucket":"b"}`)
 	})
 	for _, v := range []string{"p1", "../x", "a/b", "a?b", "%2e%2e", "a b+c", "é", "a;b,c=d&e"} {
-		api := newAPI(t, srv.URL, rdsbackup.WithProjectID(v))
+		api := newAPI(t, srv.URL)
 		if _, err := api.ShowBackupDownloadLink(context.Background(), v); err != nil {
 			t.Fatal(err)
 		}
-		gen, err := rdsbackup.NewShowBackupDownloadLinkRequest(srv.URL, v, &rdsbackup.ShowBackupDownloadLinkParams{BackupId: v})
+		gen, err := rdsbackup.NewShowBackupDownloadLinkRequest(srv.URL, api.ProjectID(), &rdsbackup.ShowBackupDownloadLinkParams{BackupId: v})
 		if err != nil {
 			t.Fatal(err)
 		}

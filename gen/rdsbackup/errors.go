@@ -1,6 +1,7 @@
 package rdsbackup
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rdskit/rdsbackup/internal/redact"
@@ -52,7 +54,16 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
 	}
+	if hint := hints[e.Code]; hint != "" {
+		b.WriteString("; " + hint)
+	}
 	return b.String()
+}
+
+// hints tell what to do about an error code, in the message.
+var hints = map[string]string{
+	"DBS.201010": "no such backup in this project and region: list an instance's backups and their IDs with GET /v3/{project_id}/backups?instance_id=INSTANCE_ID (the provider's backup list API) or on the console's Backups page",
+	"APIG.0301":  "check the credentials, and that this machine's clock is within 15 minutes of the real time",
 }
 
 // Retryable reports whether the request may succeed if sent again later (429 and 5xx).
@@ -279,4 +290,60 @@ func readBody(rsp *http.Response, limit int64) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// ConnectionError is returned when no HTTP answer came: the endpoint could not be reached,
+// or the call's timeout (or the caller's context) ended first. It says how many attempts were
+// made and which limit ran out. errors.Is(err, context.DeadlineExceeded) and the like work
+// through Unwrap.
+type ConnectionError struct {
+	Endpoint string        // the base URL called
+	Attempts int           // attempts made (0 when unknown, with WithCustomHTTPClient)
+	Elapsed  time.Duration // from the call's start
+	Timeout  time.Duration // the call's timeout (WithTimeout) when it is what ran out, else 0
+	Last     error         // the last attempt's own error when a deadline ended the tries
+	Err      error         // the cause: a dial or TLS error, context.DeadlineExceeded, ...
+}
+
+func (e *ConnectionError) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Timeout > 0:
+		fmt.Fprintf(&b, "rds: no answer from %s within the call's %v timeout (--timeout or %s)", e.Endpoint, e.Timeout, EnvTimeout)
+	case errors.Is(e.Err, context.DeadlineExceeded):
+		fmt.Fprintf(&b, "rds: no answer from %s before the caller's deadline", e.Endpoint)
+	case errors.Is(e.Err, context.Canceled):
+		fmt.Fprintf(&b, "rds: call to %s cancelled", e.Endpoint)
+	default:
+		fmt.Fprintf(&b, "rds: cannot reach %s: %v", e.Endpoint, e.Err)
+	}
+	if e.Attempts > 0 {
+		fmt.Fprintf(&b, " (%d attempt(s) in %v)", e.Attempts, e.Elapsed.Round(time.Millisecond))
+	}
+	if e.Last != nil {
+		b.WriteString("; the last attempt failed with: " + e.Last.Error())
+	}
+	return b.String()
+}
+
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// connectionError explains a call that got no answer.
+func (a *API) connectionError(start time.Time, ownTimeout bool, err error) error {
+	ce := &ConnectionError{Endpoint: a.baseURL, Elapsed: time.Since(start), Err: err}
+	var ae *attemptsError
+	if errors.As(err, &ae) {
+		ce.Attempts, ce.Err, ce.Last = ae.attempts, ae.err, ae.last
+	}
+	var ue *url.Error
+	if errors.As(ce.Err, &ue) { // the URL is in Endpoint already; keep the cause
+		ce.Err = ue.Err
+	}
+	if errors.Is(ce.Err, context.DeadlineExceeded) && ownTimeout {
+		ce.Timeout = a.timeout
+	}
+	if ce.Last != nil {
+		ce.Last = scrubURLError(ce.Last)
+	}
+	return ce
 }

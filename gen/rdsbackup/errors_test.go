@@ -1,14 +1,17 @@
 package rdsbackup
 
 import (
+	"context"
 	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // scrubbedTypes are the error types that API.scrubError scrubs, one value of each.
@@ -16,11 +19,10 @@ func scrubbedTypes() []error { return []error{&APIError{}, &ResponseError{}} }
 
 // notScrubbedHere are the package's other error types, and why API.scrubError leaves them.
 var notScrubbedHere = map[string]string{
-	"TransferError":   "the downloader's: it scrubs them itself",
-	"scrubbedError":   "the downloader's masked wrapper",
 	"maskedError":     "the masked wrapper of maskError",
 	"retryableStatus": "internal to the retry layer, never returned",
-	"SignatureError":  "VerifyRequest's (the server side); Detail never holds a secret",
+	"attemptsError":   "internal to the retry layer, folded into ConnectionError",
+	"ConnectionError": "no response came: its fields hold the endpoint and transport errors; its text is masked by maskError",
 	"TimestampError":  "an accessor's, on a value the caller already holds",
 }
 
@@ -77,7 +79,7 @@ func TestEveryErrorTypeIsAccountedFor(t *testing.T) {
 func TestScrubErrorMasksEveryField(t *testing.T) {
 	t.Parallel()
 	const secret = "SCRUB-TOKEN-0123456789"
-	api, err := New(WithEndpoint("http://127.0.0.1:1"), WithProjectID("p"), WithToken(secret))
+	api, err := New(WithEndpoint("http://127.0.0.1:1"), WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), WithToken(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,7 @@ func TestScrubErrorMasksEveryField(t *testing.T) {
 func TestScrubErrorOtherErrors(t *testing.T) {
 	t.Parallel()
 	const secret = "SCRUB-TOKEN-0123456789"
-	api, err := New(WithEndpoint("http://127.0.0.1:1"), WithProjectID("p"), WithToken(secret))
+	api, err := New(WithEndpoint("http://127.0.0.1:1"), WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), WithToken(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,5 +161,48 @@ func TestScrubErrorOtherErrors(t *testing.T) {
 				t.Errorf("scrubError(%v) = %v (%T)", tc.err, got, got)
 			}
 		})
+	}
+}
+
+// TestConnectionErrorSaysWhatRanOut: a call that got no answer names the endpoint, the
+// attempts made and which limit ran out, with the flag and variable that set it.
+func TestConnectionErrorSaysWhatRanOut(t *testing.T) {
+	t.Parallel()
+	refused, err := New(WithEndpoint("http://127.0.0.1:1"), WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), WithToken("t"), WithRetries(2, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = refused.ShowBackupDownloadLink(context.Background(), "b")
+	var ce *ConnectionError
+	if !errors.As(err, &ce) || ce.Attempts != 3 || !strings.Contains(err.Error(), "cannot reach http://127.0.0.1:1") || !strings.Contains(err.Error(), "3 attempt(s)") {
+		t.Fatalf("refused: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	silent, err := New(WithEndpoint("http://"+ln.Addr().String()), WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), WithToken("t"), WithTimeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = silent.ShowBackupDownloadLink(context.Background(), "b")
+	if !errors.As(err, &ce) || ce.Timeout != 200*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), "within the call's 200ms timeout (--timeout or RDS_TIMEOUT)") {
+		t.Fatalf("silent: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = silent.ShowBackupDownloadLink(ctx, "b")
+	if !errors.As(err, &ce) || ce.Timeout != 0 || !strings.Contains(err.Error(), "before the caller's deadline") {
+		t.Fatalf("caller's deadline: %v", err)
+	}
+}
+
+func TestNotFoundSaysHowToFindBackupIDs(t *testing.T) {
+	t.Parallel()
+	e := &APIError{StatusCode: 404, Code: "DBS.201010", Message: "backup not found", RequestID: "r"}
+	if !strings.Contains(e.Error(), "/v3/{project_id}/backups?instance_id=") {
+		t.Fatalf("%s", e)
 	}
 }

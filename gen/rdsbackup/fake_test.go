@@ -14,7 +14,7 @@ import (
 func startFake(t *testing.T, cfg fake.Config) (*fake.Server, *rdsbackup.API) {
 	t.Helper()
 	if cfg.ProjectID == "" {
-		cfg.ProjectID = "p1"
+		cfg.ProjectID = "97b026aa9cc4417888c14c84a1ad9860"
 	}
 	cfg.AccessKey, cfg.SecretKey = "AK", "SK-SECRET"
 	srv, err := fake.New(cfg)
@@ -47,8 +47,8 @@ func TestClientAgainstFakeEveryStatus(t *testing.T) {
 	}{
 		{"ok", api, fake.DemoPostgresDBLevel, 200, ""},
 		{"unknown backup", api, "nope", 404, "DBS.201010"},
-		{"wrong secret", mustAPI(t, url, "p1", rdsbackup.WithAKSK("AK", "wrong", "")), fake.DemoMySQLFull, 401, "APIG.0301"},
-		{"other project", mustAPI(t, url, "p2", rdsbackup.WithAKSK("AK", "SK-SECRET", "")), fake.DemoMySQLFull, 403, "DBS.280015"},
+		{"wrong secret", mustAPI(t, url, "97b026aa9cc4417888c14c84a1ad9860", rdsbackup.WithAKSK("AK", "wrong", "")), fake.DemoMySQLFull, 401, "APIG.0301"},
+		{"other project", mustAPI(t, url, "0123456789abcdef0123456789abcdef", rdsbackup.WithAKSK("AK", "SK-SECRET", "")), fake.DemoMySQLFull, 403, "DBS.280015"},
 		{"throttled", api, fake.FaultThrottled, 429, "APIG.0308"},
 		{"server failure", api, fake.FaultServerError, 500, "DBS.108000"},
 	}
@@ -83,4 +83,3 @@ func mustAPI(t *testing.T, url, project string, opts ...rdsbackup.Option) *rdsba
 	}
 	return api
 }
-

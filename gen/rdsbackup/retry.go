@@ -37,7 +37,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The first attempt goes out without the backoff machinery: most calls succeed at once.
 	resp, err := t.next.RoundTrip(req)
 	if _, retry := classify(req.Context(), resp, err); !retry {
-		return resp, err
+		if err != nil {
+			return nil, &attemptsError{attempts: 1, err: err}
+		}
+		return resp, nil
 	}
 	return t.retry(req, resp, err)
 }
@@ -116,11 +119,30 @@ func (t *retryTransport) retry(req *http.Request, resp *http.Response, err error
 	if rerr == nil {
 		rerr = errors.New("retry: no response")
 	}
+	ae := &attemptsError{attempts: attempts, err: rerr}
 	if ctx.Err() != nil && lastErr != nil && !errors.Is(lastErr, ctx.Err()) {
-		return nil, fmt.Errorf("%w after %d attempts; the last failed with: %v", rerr, attempts, lastErr)
+		ae.last = lastErr
 	}
-	return nil, rerr
+	return nil, ae
 }
+
+// attemptsError carries, from the retry layer to the call, how many attempts were made and
+// the last transport error when the deadline ended the tries.
+type attemptsError struct {
+	attempts int
+	err      error
+	last     error // the last attempt's own error, when err is the context's
+}
+
+func (e *attemptsError) Error() string {
+	s := fmt.Sprintf("%v after %d attempt(s)", e.err, e.attempts)
+	if e.last != nil {
+		s += "; the last failed with: " + e.last.Error()
+	}
+	return s
+}
+
+func (e *attemptsError) Unwrap() error { return e.err }
 
 // retryableError reports whether a transport error is worth another try: connection
 // refused or reset, a broken connection, a network timeout of one attempt.

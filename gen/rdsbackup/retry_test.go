@@ -76,7 +76,7 @@ func TestRetryAfterTooLongIsNotWaited(t *testing.T) {
 				io.WriteString(w, `{"error_code":"APIG.0308","error_msg":"throttled"}`)
 			}))
 			t.Cleanup(srv.Close)
-			api, err := New(WithEndpoint(srv.URL), WithProjectID("p1"), WithToken("TOKEN-SECRET"),
+			api, err := New(WithEndpoint(srv.URL), WithProjectID("97b026aa9cc4417888c14c84a1ad9860"), WithToken("TOKEN-SECRET"),
 				WithRetries(3, time.Millisecond), WithTimeout(0)) // no deadline: only the cap stops a wait
 			if err != nil {
 				t.Fatal(err)

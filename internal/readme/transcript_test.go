@@ -15,15 +15,20 @@ import (
 // A README transcript is a fenced block right after a line "<!-- transcript -->": lines that
 // start with "$ " are commands, the lines after each are what it prints on stdout (and on
 // stderr too when the command ends with 2>&1). TestREADMETranscripts runs every command with
-// the repository's own rdsbackup and rdsfake on PATH, against a fresh rdsfake (project
-// 97b026aa9cc4417888c14c84a1ad9860, token "demo", demo backups) in a new directory per block,
-// and compares what it prints with the README, times, ports and durations aside. So every
+// the repository's own rdsbackup, rdsfake and rds-conformance on PATH, against a fresh
+// rdsfake (project 97b026aa9cc4417888c14c84a1ad9860, token "demo", demo backups; the README's
+// 127.0.0.1:8080 is replaced by its address) in a new directory per block, with the "export"
+// lines of the block before each command, and compares what it prints with the README,
+// times, ports, seeds and durations aside. So every
 // sample output in the README is what the commands print today.
 
-const marker = "<!-- transcript -->"
+// A marker may name files to copy into the block's directory before it runs, from the
+// repository: <!-- transcript: kb/provider-example.yaml=contract/testdata/...yaml -->.
+const marker = "<!-- transcript"
 
 type transcript struct {
-	line  int // in README.md
+	line  int               // in README.md
+	files map[string]string // name in the block's directory → path in the repository
 	steps []step
 }
 
@@ -36,14 +41,23 @@ func parseTranscripts(readme string) ([]transcript, error) {
 	var out []transcript
 	lines := strings.Split(readme, "\n")
 	for i := 0; i < len(lines); i++ {
-		if strings.TrimSpace(lines[i]) != marker {
+		trimmed := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(trimmed, marker) || !strings.HasSuffix(trimmed, "-->") {
 			continue
 		}
 		indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " "))]
 		if i+1 >= len(lines) || !strings.HasPrefix(strings.TrimPrefix(lines[i+1], indent), "```") {
 			return nil, fmt.Errorf("README.md:%d: %s is not followed by a fenced block", i+1, marker)
 		}
-		tr := transcript{line: i + 2}
+		tr := transcript{line: i + 2, files: map[string]string{}}
+		spec := strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(trimmed, marker), "-->"))
+		for _, f := range strings.Fields(strings.TrimPrefix(spec, ":")) {
+			name, from, ok := strings.Cut(f, "=")
+			if !ok {
+				return nil, fmt.Errorf("README.md:%d: %q is not NAME=PATH", i+1, f)
+			}
+			tr.files[name] = from
+		}
 		j := i + 2
 		for ; j < len(lines) && !strings.HasPrefix(strings.TrimPrefix(lines[j], indent), "```"); j++ {
 			line := strings.TrimPrefix(lines[j], indent)
@@ -71,17 +85,31 @@ var volatile = []struct {
 	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:<PORT>"},
 	{regexp.MustCompile(`\b(\d+h)?(\d+m)?\d+(\.\d+)?(s|ms|µs)\b`), "<DUR>"},
 	{regexp.MustCompile(`pid \d+`), "pid <N>"},
+	{regexp.MustCompile(`Random Seed: \d+`), "Random Seed: <N>"},
+	{regexp.MustCompile(`\d+\.\d+ seconds`), "<DUR>"},
+	{regexp.MustCompile(`@ \d\d/\d\d/\d\d \d\d:\d\d:\d\d\.\d+`), "@ <TIME>"},
+	{regexp.MustCompile(`/\S*/contract/`), ".../contract/"},
+	{regexp.MustCompile(`/\S*/(kb|backups)/`), "<DIR>/$1/"},
+	{regexp.MustCompile(`suite - /\S+`), "suite - <DIR>"},
+	{regexp.MustCompile(`^=+$`), "==="},
 	{regexp.MustCompile(` {2,}`), "  "},
 }
+
+// progressMarks is a line of Ginkgo's progress marks (passed •, skipped S): where it falls
+// follows the random seed, so it is left out of the comparison (and of the README).
+var progressMarks = regexp.MustCompile(`^[•S]+$`)
 
 func normalize(lines []string) string {
 	var b strings.Builder
 	for _, l := range lines {
+		if progressMarks.MatchString(strings.TrimSpace(l)) {
+			continue
+		}
 		l = strings.TrimRight(l, " \t")
 		for _, v := range volatile {
 			l = v.re.ReplaceAllString(l, v.sub)
 		}
-		b.WriteString(l + "\n")
+		b.WriteString(strings.TrimRight(l, " ") + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -102,17 +130,37 @@ func TestREADMETranscripts(t *testing.T) {
 		t.Fatal("README.md has no transcript")
 	}
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/rdsbackup", "./cmd/rdsfake")
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the commands: %v\n%s", err, out)
+	for _, args := range [][]string{{"build", "-o", bin + "/", "./cmd/rdsbackup", "./cmd/rdsfake"}, {"test", "-c", "-o", bin + "/rds-conformance", "./contract"}} {
+		build := exec.Command("go", args...)
+		build.Dir = "../.."
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 	for _, tr := range trs {
 		t.Run(fmt.Sprintf("README.md:%d", tr.line), func(t *testing.T) {
-			env := startFake(t, bin)
+			env, fakeAddr := startFake(t, bin)
 			dir := t.TempDir()
+			for name, from := range tr.files {
+				b, err := os.ReadFile(filepath.Join("../..", from))
+				if err == nil {
+					err = os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+				}
+				if err == nil {
+					err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			prelude := ""
 			for _, s := range tr.steps {
-				sh := exec.Command("bash", "-c", s.cmd)
+				// the README's fake listens on 127.0.0.1:8080; this one wherever it could
+				cmd := strings.ReplaceAll(s.cmd, "127.0.0.1:8080", fakeAddr)
+				sh := exec.Command("bash", "-c", prelude+cmd)
+				if strings.HasPrefix(cmd, "export ") { // later commands of the block see it
+					prelude += cmd + "\n"
+				}
 				sh.Dir, sh.Env = dir, env
 				out, err := sh.Output()
 				if _, ok := err.(*exec.ExitError); err != nil && !ok {
@@ -131,8 +179,9 @@ func TestREADMETranscripts(t *testing.T) {
 }
 
 // startFake runs rdsfake from bin on a free port and returns the environment for the
-// transcript's commands.
-func startFake(t *testing.T, bin string) []string {
+// transcript's commands (none of the user's RDS_* or HUAWEICLOUD_* settings: a block sets
+// what it needs with export) and the fake's host:port.
+func startFake(t *testing.T, bin string) ([]string, string) {
 	t.Helper()
 	fk := exec.Command(filepath.Join(bin, "rdsfake"), "--listen", "127.0.0.1:0", "--project-id", "97b026aa9cc4417888c14c84a1ad9860", "--token", "demo", "--log-format", "none")
 	stdout, err := fk.StdoutPipe()
@@ -161,8 +210,7 @@ func startFake(t *testing.T, bin string) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "PATH="+bin+":"+os.Getenv("PATH"), "RDS_ENDPOINT="+url,
-		"HUAWEICLOUD_SDK_PROJECT_ID=97b026aa9cc4417888c14c84a1ad9860", "RDS_AUTH_TOKEN=demo")
+	return append(env, "PATH="+bin+":"+os.Getenv("PATH")), strings.TrimPrefix(url, "http://")
 }
 
 func TestNormalize(t *testing.T) {

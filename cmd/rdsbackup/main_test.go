@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/rdskit/rdsbackup/internal/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -36,15 +37,7 @@ func env(kv ...string) func(string) (string, bool) {
 func startFake(t *testing.T, cfg fake.Config) (string, func(string) (string, bool)) {
 	t.Helper()
 	cfg.ProjectID, cfg.AccessKey, cfg.SecretKey = project, "AK", "SECRET-KEY-XYZ"
-	srv, err := fake.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	_, u := testutil.StartFake(t, cfg)
 	return u, env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvProjectID, project, rdsbackup.EnvAccessKey, "AK", rdsbackup.EnvSecretKey, "SECRET-KEY-XYZ")
 }
 

@@ -5,37 +5,25 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/rdskit/rdsbackup/internal/testutil"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // startRun runs the command until the test ends and returns the URL it printed.
-func startRun(t *testing.T, args ...string) (string, *lockedBuffer, *bufio.Reader) {
+func startRun(t *testing.T, args ...string) (string, *testutil.SyncBuffer, *bufio.Reader) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var stderr lockedBuffer
+	var stderr testutil.SyncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, args, pw, &stderr); pw.Close() }()
 	t.Cleanup(func() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"github.com/rdskit/rdsbackup/internal/testutil"
 	"io"
 	"log/slog"
 	"net/http"
@@ -302,7 +303,7 @@ func TestLoadBackups(t *testing.T) {
 
 func TestLogsNoSecrets(t *testing.T) {
 	t.Parallel()
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, nil))
 	base := start(t, fake.Config{Token: "TOKEN-SECRET-1", AccessKey: "AK", SecretKey: "SECRET-KEY-2", Logger: logger})
 	f := filesAs(t, base, fake.DemoMySQLFull, "TOKEN-SECRET-1").Files[0]
@@ -327,18 +328,6 @@ func mustQuery(t *testing.T, link, key string) string {
 	}
 	return u.Query().Get(key)
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestTLSWithCA(t *testing.T) {
 	t.Parallel()

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/rdskit/rdsbackup/internal/testutil"
 	"io"
 	"io/fs"
 	"net/http"
@@ -54,18 +55,10 @@ func sharedValidator(t *testing.T) *contract.Validator {
 // a transport that trusts it.
 func startFake(t *testing.T) (string, *http.Transport) {
 	t.Helper()
-	srv, err := fake.New(fake.Config{
+	srv, base := testutil.StartFake(t, fake.Config{
 		ProjectID: plantedProject, AccessKey: plantedAK, SecretKey: plantedSK, Token: plantedToken,
 		Faults: true, TLS: true,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(srv.CACertPEM()) {
 		t.Fatal("the fake's CA certificate does not parse")

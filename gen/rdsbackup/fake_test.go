@@ -3,6 +3,7 @@ package rdsbackup_test
 import (
 	"context"
 	"errors"
+	"github.com/rdskit/rdsbackup/internal/testutil"
 	"testing"
 	"time"
 
@@ -14,18 +15,10 @@ import (
 func startFake(t *testing.T, cfg fake.Config) (*fake.Server, *rdsbackup.API) {
 	t.Helper()
 	if cfg.ProjectID == "" {
-		cfg.ProjectID = "97b026aa9cc4417888c14c84a1ad9860"
+		cfg.ProjectID = testutil.Project
 	}
 	cfg.AccessKey, cfg.SecretKey = "AK", "SK-SECRET"
-	srv, err := fake.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, url := testutil.StartFake(t, cfg)
 	api, err := rdsbackup.New(rdsbackup.WithEndpoint(url), rdsbackup.WithProjectID(cfg.ProjectID),
 		rdsbackup.WithAKSK("AK", "SK-SECRET", ""), rdsbackup.WithRetries(1, time.Millisecond))
 	if err != nil {

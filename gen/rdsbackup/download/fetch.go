@@ -127,7 +127,7 @@ func (j *job) body(parent, ctx context.Context, rsp *http.Response, timer *time.
 		}
 	}
 	limit := j.max - j.offset
-	p := &pipe{out: j.out, dig: j.dig}
+	p := &pipe{out: j.out, at: j.offset, dig: j.dig}
 	if j.prog != nil {
 		p.onWrite = j.prog.Add
 	}

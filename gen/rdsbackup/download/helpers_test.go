@@ -3,6 +3,7 @@ package download
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"github.com/rdskit/rdsbackup/internal/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,18 +30,10 @@ const testToken = "tok-SECRET-0123456789"
 func startFake(t *testing.T, cfg fake.Config) *rdsbackup.API {
 	t.Helper()
 	if cfg.ProjectID == "" {
-		cfg.ProjectID = "97b026aa9cc4417888c14c84a1ad9860"
+		cfg.ProjectID = testutil.Project
 	}
 	cfg.AccessKey, cfg.SecretKey = "AK", "SK-SECRET-0123456789"
-	srv, err := fake.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	_, url := testutil.StartFake(t, cfg)
 	api, err := rdsbackup.New(rdsbackup.WithEndpoint(url), rdsbackup.WithProjectID(cfg.ProjectID),
 		rdsbackup.WithAKSK("AK", "SK-SECRET-0123456789", ""), rdsbackup.WithRetries(1, time.Millisecond))
 	if err != nil {

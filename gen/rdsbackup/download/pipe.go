@@ -19,6 +19,10 @@ const chunkSize = 256 << 10
 // chunksPerFile bounds the chunks in flight for one file (2 MiB).
 const chunksPerFile = 8
 
+// writebackEvery: after this many bytes the writer asks the kernel to start writing them to
+// disk (without waiting), so that the fsync before the rename finds little left to do.
+const writebackEvery = 8 << 20
+
 var chunkPool = sync.Pool{New: func() any { return &chunk{b: make([]byte, chunkSize)} }}
 
 type chunk struct {
@@ -99,6 +103,7 @@ func (d *digests) hashFile(ctx context.Context, f *os.File, n int64) error {
 // runs beside the write rather than in series with it.
 type pipe struct {
 	out     *os.File
+	at      int64 // the file's offset when the copy starts
 	dig     *digests
 	onWrite func(n int64) // progress; called from the writer goroutine only
 }
@@ -156,10 +161,15 @@ func (p *pipe) start() *stages {
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
+		var flushed int64 // bytes handed to the kernel's writeback so far
 		for c := range st.wch {
 			if st.werr.Load() == nil {
 				n, err := p.out.Write(c.b[:c.n])
-				st.written.Add(int64(n))
+				w := st.written.Add(int64(n))
+				if w-flushed >= writebackEvery {
+					startWriteback(p.out, p.at+flushed, w-flushed)
+					flushed = w
+				}
 				if p.onWrite != nil && n > 0 {
 					p.onWrite(int64(n))
 				}

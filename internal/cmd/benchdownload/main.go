@@ -15,6 +15,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/rdskit/rdsbackup/internal/version"
 	"io"
 	"net/http"
 	"os"
@@ -34,7 +35,12 @@ func main() {
 	sizeMB := flag.Int64("size-mb", 1024, "size of the large file in MiB (0: skip)")
 	files := flag.Int("files", 1000, "number of 1 KB files of the small-file backup (0: skip)")
 	parallel := flag.Int("parallel", 16, "parallel transfers for the small files, both tools")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.String("benchdownload"))
+		return
+	}
 	if err := run(*rounds, *sizeMB, *files, *parallel); err != nil {
 		fmt.Fprintln(os.Stderr, "benchdownload:", err)
 		os.Exit(1)

@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/rdskit/rdsbackup/internal/version"
 	"io"
 	"net"
 	"net/http"
@@ -39,7 +40,12 @@ func main() {
 	conns := flag.Int("conns", 8, "concurrent connections")
 	rounds := flag.Int("rounds", 3, "rounds (the median is reported)")
 	prism := flag.String("prism", ".bench/node_modules/.bin/prism", "path of the prism CLI; empty to skip")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.String("benchfake"))
+		return
+	}
 	if err := run(*duration, *conns, *rounds, *prism); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfake:", err)
 		os.Exit(1)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/rdskit/rdsbackup/internal/version"
 	"io"
 	"net/http"
 	"os"
@@ -31,7 +32,12 @@ func main() {
 	duration := flag.Duration("duration", 60*time.Second, "how long the load runs (at most 10m)")
 	conns := flag.Int("conns", 64, "concurrent connections")
 	every := flag.Duration("sample", 5*time.Second, "how often memory and descriptors are sampled")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.String("soak"))
+		return
+	}
 	if err := run(*duration, *conns, *every); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"github.com/rdskit/rdsbackup/internal/testutil"
 	"testing"
-	"time"
 
 	"github.com/rdskit/rdsbackup/contract/fake"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
@@ -14,17 +13,7 @@ import (
 // startFake runs the fake endpoint in process and returns a client of it (AK/SK auth).
 func startFake(t *testing.T, cfg fake.Config) (*fake.Server, *rdsbackup.API) {
 	t.Helper()
-	if cfg.ProjectID == "" {
-		cfg.ProjectID = testutil.Project
-	}
-	cfg.AccessKey, cfg.SecretKey = "AK", "SK-SECRET"
-	srv, url := testutil.StartFake(t, cfg)
-	api, err := rdsbackup.New(rdsbackup.WithEndpoint(url), rdsbackup.WithProjectID(cfg.ProjectID),
-		rdsbackup.WithAKSK("AK", "SK-SECRET", ""), rdsbackup.WithRetries(1, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, api
+	return testutil.StartFakeAPI(t, cfg)
 }
 
 func TestClientAgainstFakeEveryStatus(t *testing.T) {
@@ -41,7 +30,7 @@ func TestClientAgainstFakeEveryStatus(t *testing.T) {
 		{"ok", api, fake.DemoPostgresDBLevel, 200, ""},
 		{"unknown backup", api, "nope", 404, "DBS.201010"},
 		{"wrong secret", mustAPI(t, url, "97b026aa9cc4417888c14c84a1ad9860", rdsbackup.WithAKSK("AK", "wrong", "")), fake.DemoMySQLFull, 401, "APIG.0301"},
-		{"other project", mustAPI(t, url, "0123456789abcdef0123456789abcdef", rdsbackup.WithAKSK("AK", "SK-SECRET", "")), fake.DemoMySQLFull, 403, "DBS.280015"},
+		{"other project", mustAPI(t, url, "0123456789abcdef0123456789abcdef", rdsbackup.WithAKSK(testutil.AccessKey, testutil.SecretKey, "")), fake.DemoMySQLFull, 403, "DBS.280015"},
 		{"throttled", api, fake.FaultThrottled, 429, "APIG.0308"},
 		{"server failure", api, fake.FaultServerError, 500, "DBS.108000"},
 	}

@@ -1,13 +1,16 @@
 // Package testutil holds the helpers that several test packages share: a buffer safe for
-// concurrent writers and readers, and starting the offline fake endpoint for one test.
+// concurrent writers and readers, and starting the offline fake endpoint (and a client of it)
+// for one test.
 package testutil
 
 import (
 	"bytes"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rdskit/rdsbackup/contract/fake"
+	"github.com/rdskit/rdsbackup/gen/rdsbackup"
 )
 
 // Project is the project ID the tests' fakes serve: 32 hexadecimal characters, as a real one.
@@ -51,4 +54,27 @@ func StartFake(t testing.TB, cfg fake.Config) (*fake.Server, string) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	return srv, url
+}
+
+// AccessKey and SecretKey are the AK/SK pair that StartFakeAPI's fake accepts.
+const (
+	AccessKey = "AK"
+	SecretKey = "SK-SECRET-0123456789"
+)
+
+// StartFakeAPI starts the fake with cfg, accepting AccessKey/SecretKey, and returns it with a
+// client of it that signs with that pair and retries once, quickly.
+func StartFakeAPI(t testing.TB, cfg fake.Config) (*fake.Server, *rdsbackup.API) {
+	t.Helper()
+	if cfg.ProjectID == "" {
+		cfg.ProjectID = Project
+	}
+	cfg.AccessKey, cfg.SecretKey = AccessKey, SecretKey
+	srv, url := StartFake(t, cfg)
+	api, err := rdsbackup.New(rdsbackup.WithEndpoint(url), rdsbackup.WithProjectID(cfg.ProjectID),
+		rdsbackup.WithAKSK(AccessKey, SecretKey, ""), rdsbackup.WithRetries(1, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, api
 }

@@ -29,16 +29,7 @@ const testToken = "tok-SECRET-0123456789"
 // startFake runs the fake endpoint in process and returns a client of it (AK/SK auth).
 func startFake(t *testing.T, cfg fake.Config) *rdsbackup.API {
 	t.Helper()
-	if cfg.ProjectID == "" {
-		cfg.ProjectID = testutil.Project
-	}
-	cfg.AccessKey, cfg.SecretKey = "AK", "SK-SECRET-0123456789"
-	_, url := testutil.StartFake(t, cfg)
-	api, err := rdsbackup.New(rdsbackup.WithEndpoint(url), rdsbackup.WithProjectID(cfg.ProjectID),
-		rdsbackup.WithAKSK("AK", "SK-SECRET-0123456789", ""), rdsbackup.WithRetries(1, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, api := testutil.StartFakeAPI(t, cfg)
 	return api
 }
 

@@ -66,7 +66,8 @@ func signalContext() (context.Context, func()) {
 const usageText = `usage:
   rdsbackup files    --backup-id ID [--output table|json] [connection flags]
   rdsbackup download --backup-id ID [--dir DIR] [--parallel N] [--file NAME]... [--force]
-                     [--checksums FILE] [--output text|json] [--no-wait] [connection flags]
+                     [--checksums FILE] [--output text|json] [--no-wait]
+                     [--progress auto|bar|lines|none] [connection flags]
   rdsbackup --version
 
 connection flags (each falls back to its environment variable):
@@ -82,8 +83,8 @@ connection flags (each falls back to its environment variable):
 secrets are best given in the environment (a flag shows in the process list); they never
 appear in any output.
 
-exit status: 0 success, 1 API or transfer failure, 2 usage error, 130 interrupted (SIGINT),
-143 terminated (SIGTERM)`
+exit status: 0 success, 1 API or transfer failure (another download holding --dir with
+--no-wait included), 2 usage error, 130 interrupted (SIGINT), 143 terminated (SIGTERM)`
 
 // usageError marks a mistake in the command line or settings (exit status 2).
 type usageError struct{ msg string }
@@ -146,13 +147,20 @@ func oneLine(s string) string {
 	return redact.Text(strings.Join(strings.Fields(s), " "))
 }
 
-// parse parses flags, refusing stray arguments.
+// parse parses flags, refusing stray arguments. A mistake is one line (the caller prints
+// it); -h or --help prints the flags.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(out, "usage of rdsbackup %s:\n", fs.Name())
+			fs.PrintDefaults()
 			return err
 		}
-		return &usageError{err.Error()}
+		return &usageError{err.Error() + " (see rdsbackup " + fs.Name() + " --help)"}
 	}
 	if fs.NArg() > 0 {
 		return &usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}

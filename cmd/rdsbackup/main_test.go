@@ -339,3 +339,26 @@ func TestCredentialFlags(t *testing.T) {
 		t.Fatalf("wrong key by flag: exit %d %q", code, errOut)
 	}
 }
+
+// TestMistakesAreOneLine: a flag mistake is one line pointing at --help; --help lists the
+// flags; a failed listing leaves no directory behind.
+func TestMistakesAreOneLine(t *testing.T) {
+	t.Parallel()
+	_, lookup := startFake(t, fake.Config{})
+	code, _, errOut := runCmd(t, lookup, "files", "--bogus")
+	if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "-bogus") || !strings.Contains(errOut, "rdsbackup files --help") {
+		t.Fatalf("exit %d %q", code, errOut)
+	}
+	code, _, errOut = runCmd(t, lookup, "download", "--help")
+	if code != 0 || !strings.Contains(errOut, "-checksums") || !strings.Contains(errOut, "-no-wait") {
+		t.Fatalf("--help: exit %d %q", code, errOut)
+	}
+	dir := filepath.Join(t.TempDir(), "new")
+	code, _, errOut = runCmd(t, lookup, "download", "--backup-id", "00000000000000000000000000000000br01", "--dir", dir)
+	if code != 1 || !strings.Contains(errOut, "DBS.201010") {
+		t.Fatalf("unknown backup: exit %d %q", code, errOut)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Fatal("a failed listing created the directory")
+	}
+}

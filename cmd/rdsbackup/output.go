@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -153,7 +155,11 @@ func (p *lineProgress) Add(n int64) {
 }
 
 func (p *lineProgress) Finish(err error) {
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		p.say("interrupted after %s", humanBytes(p.done))
+		return
+	case err != nil:
 		p.say("failed after %s", humanBytes(p.done))
 		return
 	}

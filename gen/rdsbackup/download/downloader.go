@@ -89,14 +89,8 @@ func (d *Downloader) Download(ctx context.Context, backupID string, only []strin
 	if dir == "" {
 		dir = "."
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("rds: target directory: %w", err)
-	}
-	lock, err := lockDir(ctx, dir, d.NoWait, d.logf)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.Close()
+	// The listing and its checks come first: a wrong backup ID, name or credential leaves
+	// no directory behind. Links that expire while the lock is awaited are refreshed.
 	res, err := d.API.ShowBackupDownloadLink(ctx, backupID)
 	if err != nil {
 		return nil, err
@@ -108,6 +102,14 @@ func (d *Downloader) Download(ctx context.Context, backupID string, only []strin
 	if err := checkFiles(files); err != nil { // refuse the whole batch before anything is written
 		return nil, err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("rds: target directory: %w", err)
+	}
+	lock, err := lockDir(ctx, dir, d.NoWait, d.logf)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
 	links := &linkSet{api: d.API, backupID: backupID, files: map[string]rdsbackup.BackupFile{}}
 	links.set(res)
 	results := d.all(ctx, dir, files, links)

@@ -56,7 +56,7 @@ func lockDir(ctx context.Context, dir string, noWait bool, logf func(string, ...
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("rds: waiting for the lock on %s: %w", path, ctx.Err())
+			return nil, fmt.Errorf("rds: stopped while waiting for %s, held by %s; nothing was downloaded: %w", path, holder, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

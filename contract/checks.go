@@ -57,6 +57,8 @@ var checkTable = []checkRow{
 		Failure, byRules}, ruleErrorBody},
 	{CheckInfo{CheckRequestID, "The response carries an X-Request-Id header (a warning only).",
 		Warning, byRules}, ruleRequestID},
+	{CheckInfo{CheckUndocumented, "Every field of the body, at any depth, is one the description declares (a warning, a failure with RDS_STRICT=1): the schemas stay open, so this is how an operator learns that the provider added a field.",
+		Warning, byRules}, ruleUndocumented},
 	{CheckInfo{CheckEngineDisagreement, "One OpenAPI engine reported a finding the other did not (a note only).",
 		Note, byEngines}, nil},
 }

@@ -96,8 +96,9 @@ func failingExchanges(t *testing.T) map[string]Exchange {
 		CheckLinkExpiryConsistent: withBody(t, func(b map[string]any) {
 			file0(b)["download_link"] = strings.Replace(testLink("x"), "Expires=1767225600", "Expires=1767232800", 1)
 		}),
-		CheckErrorBody: status(http.StatusNotFound, `{"error_code":"DBS.280011"}`),
-		CheckRequestID: set(okExchange(t), "X-Request-Id", ""),
+		CheckErrorBody:    status(http.StatusNotFound, `{"error_code":"DBS.280011"}`),
+		CheckRequestID:    set(okExchange(t), "X-Request-Id", ""),
+		CheckUndocumented: withBody(t, func(b map[string]any) { file0(b)["backup_type"] = "full" }),
 		CheckEngineDisagreement: status(http.StatusOK, `{"bucket":"b","files":[{"name":"n","size":9223372036854775808,`+
 			`"download_link":"https://a/b","link_expired_time":"2026-01-01T08:00:00+0800"}]}`),
 	}

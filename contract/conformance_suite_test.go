@@ -18,6 +18,7 @@ package contract_test
 //	RDS_RECORD=DIR          record the live traffic, redacted, into DIR/live-<time>.yaml
 //	RDS_REDACT_PROJECT=1    recordings also hide the project ID
 //	RDS_MAX_LINK_TTL=D      longest link validity accepted (Go duration; default 168h)
+//	RDS_STRICT=1            undocumented fields fail their spec (default: a warning)
 //
 // A relative DIR is taken from the module's root directory when the suite runs inside the
 // module (go test and ginkgo run it in contract/), else from the working directory; the
@@ -55,6 +56,7 @@ const (
 	envRedactProject = "RDS_REDACT_PROJECT"
 	envBackupID      = "RDS_BACKUP_ID"
 	envMaxLinkTTL    = "RDS_MAX_LINK_TTL"
+	envStrict        = "RDS_STRICT" // 1: undocumented fields fail the run instead of warning
 )
 
 // checkExpectedStatus is the name of the spec that checks a provoked exchange got the status
@@ -97,7 +99,7 @@ var _ = BeforeSuite(func() {
 	if msg := liveSelectedButOff(suiteConfig.LabelFilter); msg != "" {
 		Fail(msg) // every spec is skipped, the run fails, and the reports say why
 	}
-	opts := contract.Options{}
+	opts := contract.Options{Strict: os.Getenv(envStrict) == "1"}
 	if s := os.Getenv(envMaxLinkTTL); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {

@@ -323,10 +323,41 @@ func TestValidateConforming(t *testing.T) {
 			t.Errorf("status %d: %s", status, dump(vs))
 		}
 	}
-	// Undeclared properties are allowed (the provider adds fields over time).
-	ex = withBody(t, func(b map[string]any) { b["next_marker"] = "x"; file0(b)["md5"] = "abc" })
-	if vs := v.Validate(ex); len(vs) != 0 {
-		t.Errorf("undeclared properties: %s", dump(vs))
+	// Undeclared properties are legal (the provider adds fields over time): each is a warning
+	// of check undocumented, with its pointer and JSON type, and nothing else.
+	ex = withBody(t, func(b map[string]any) {
+		b["next_marker"] = "x"
+		b["storage_class"] = map[string]any{"tier": 1}
+		file0(b)["md5"] = "abc"
+		file0(b)["a/b~c"] = []any{1}
+	})
+	vs := v.Validate(ex)
+	want := []string{"/files/0/a~1b~0c array", "/files/0/md5 string", "/next_marker string", "/storage_class object"}
+	var got []string
+	for _, x := range vs {
+		if x.Check != CheckUndocumented || x.Severity != Warning {
+			t.Errorf("undeclared properties: %s", dump(vs))
+		}
+		got = append(got, x.Where+" "+x.Got)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("undocumented findings %q, want %q", got, want)
+	}
+	strict, err := NewValidator(Options{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range strict.Validate(ex) {
+		if x.Check != CheckUndocumented || x.Severity != Failure {
+			t.Errorf("with Strict: %s", dump([]Violation{x}))
+		}
+	}
+	// An error body's extra field (request_id is declared) is reported the same way.
+	ex = okExchange(t)
+	ex.StatusCode = 404
+	ex.Body = []byte(`{"error_code":"DBS.201010","error_msg":"no","request_id":"r","hint":"x"}`)
+	if vs := v.Validate(ex); len(vs) != 1 || vs[0].Where != "/hint" {
+		t.Errorf("error body: %s", dump(vs))
 	}
 }
 
@@ -588,6 +619,9 @@ func TestChecksAreUniqueAndAllUsed(t *testing.T) {
 	ex := okExchange(t)
 	ex.Header.Del("X-Request-Id")
 	for _, x := range v.Validate(ex) {
+		used[x.Check] = true
+	}
+	for _, x := range v.Validate(withBody(t, func(b map[string]any) { b["storage_class"] = "cold" })) {
 		used[x.Check] = true
 	}
 	for _, c := range Checks {

@@ -68,6 +68,9 @@ type Options struct {
 	// the response was received, for check link_not_expired. When Now is nil, a response
 	// without a Date header skips that check.
 	Now func() time.Time
+	// Strict makes undocumented fields (check undocumented) failures instead of warnings
+	// (RDS_STRICT=1 in the suite).
+	Strict bool
 }
 
 // Validator validates exchanges of GET /v3/{project_id}/backup-files. Both engines are

@@ -69,6 +69,9 @@ const (
 	CheckErrorBody = "error_body"
 	// CheckRequestID: the response carries X-Request-Id (a Warning when it does not).
 	CheckRequestID = "request_id"
+	// CheckUndocumented: the body holds a field the description does not declare (a Warning, a
+	// Failure with Options.Strict): how an operator learns that the provider added one.
+	CheckUndocumented = "undocumented"
 	// CheckEngineDisagreement: one OpenAPI engine reported a finding the other did not (a Note).
 	CheckEngineDisagreement = "engine_disagreement"
 )

@@ -151,3 +151,22 @@ func names(vs []Violation) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestErrorBodyNamesTheOtherShape: an error body in the {"code","message"} shape (which the
+// client reads) is one error_body failure that says which shape came.
+func TestErrorBodyNamesTheOtherShape(t *testing.T) {
+	t.Parallel()
+	v := testValidator(t)
+	ex := okExchange(t)
+	ex.StatusCode = http.StatusNotFound
+	ex.Body = []byte(`{"code":"DBS.201010","message":"The backup does not exist."}`)
+	var got []Violation
+	for _, x := range v.Validate(ex) {
+		if x.Check == CheckErrorBody {
+			got = append(got, x)
+		}
+	}
+	if len(got) != 1 || got[0].Severity != Failure || !strings.Contains(got[0].Message, `{"code", "message"}`) {
+		t.Fatalf("error_body findings: %s", dump(got))
+	}
+}

@@ -80,6 +80,14 @@ func ruleErrorBody(_ *Validator, x *exchange, out []Violation) []Violation {
 			Engine: EngineRules, Message: "the error body is JSON but not an object",
 		})
 	}
+	_, hasCode := obj["error_code"]
+	_, hasMsg := obj["error_msg"]
+	if !hasCode && !hasMsg && (obj["code"] != nil || obj["message"] != nil) {
+		return append(out, Violation{
+			Check: CheckErrorBody, Severity: Failure, Where: "body", Got: `{"code", "message"}`, Want: want,
+			Engine: EngineRules, Message: `the error body has the shape {"code", "message"} (which the provider's SDK also reads), not the documented {"error_code", "error_msg"}`,
+		})
+	}
 	for _, name := range [...]string{"error_code", "error_msg"} {
 		val, present := obj[name]
 		if _, isString := val.(string); present && isString {

@@ -28,7 +28,8 @@ func argError(format string, args ...any) error {
 
 // APIError is returned for every response whose status is not 2xx. Use errors.As to get it.
 //
-// When the body is the provider's JSON error, Code and Message hold error_code and error_msg.
+// When the body is the provider's JSON error, Code and Message hold error_code and error_msg
+// (or code and message, the other shape the provider's SDK reads).
 // When it is not (an HTML page from a proxy, say), Code is empty and Excerpt shows the start of
 // the body. RequestID comes from the body's request_id or the X-Request-Id header.
 type APIError struct {
@@ -164,8 +165,15 @@ func newAPIError(status int, contentType, headerRequestID string, body []byte) *
 		Code      any `json:"error_code"`
 		Msg       any `json:"error_msg"`
 		RequestID any `json:"request_id"`
+		// the other shape the provider's SDK accepts: {"code": ..., "message": ...}
+		AltCode any `json:"code"`
+		AltMsg  any `json:"message"`
 	}
-	if isJSONBody(body) && json.Unmarshal(body, &eb) == nil && (eb.Code != nil || eb.Msg != nil) {
+	parsed := isJSONBody(body) && json.Unmarshal(body, &eb) == nil
+	if parsed && eb.Code == nil && eb.Msg == nil {
+		eb.Code, eb.Msg = eb.AltCode, eb.AltMsg
+	}
+	if parsed && (eb.Code != nil || eb.Msg != nil) {
 		e.Code = oneLine(fmt.Sprint(orEmpty(eb.Code)), 80)
 		e.Message = redact.Text(oneLine(fmt.Sprint(orEmpty(eb.Msg)), 300))
 		if rid, ok := eb.RequestID.(string); ok && rid != "" && e.RequestID == "" {

@@ -206,3 +206,15 @@ func TestNotFoundSaysHowToFindBackupIDs(t *testing.T) {
 		t.Fatalf("%s", e)
 	}
 }
+
+// TestAPIErrorBothShapes: the client reads {"code","message"} as it reads the documented
+// {"error_code","error_msg"} (the provider's SDK accepts both).
+func TestAPIErrorBothShapes(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{"error_code":"DBS.201010","error_msg":"gone"}`, `{"code":"DBS.201010","message":"gone"}`} {
+		e := newAPIError(404, "application/json", "rid", []byte(body))
+		if e.Code != "DBS.201010" || e.Message != "gone" || e.Excerpt != "" {
+			t.Errorf("%s: %+v", body, e)
+		}
+	}
+}

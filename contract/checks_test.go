@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCheckTable checks the table of checks: unique names, a description and a severity for
@@ -168,5 +169,27 @@ func TestErrorBodyNamesTheOtherShape(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Severity != Failure || !strings.Contains(got[0].Message, `{"code", "message"}`) {
 		t.Fatalf("error_body findings: %s", dump(got))
+	}
+}
+
+// TestLinkNotExpiredWithoutDate: a live exchange without a Date header is checked against the
+// time it was received; a recording without one skips the check.
+func TestLinkNotExpiredWithoutDate(t *testing.T) {
+	t.Parallel()
+	v := testValidator(t)
+	ex := okExchange(t)
+	ex.Header.Del("Date")
+	for _, x := range v.Validate(ex) {
+		if x.Check == CheckLinkNotExpired {
+			t.Fatalf("a recording without Date: %s", dump([]Violation{x}))
+		}
+	}
+	ex.Received = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) // after every link of okExchange expired
+	found := false
+	for _, x := range v.Validate(ex) {
+		found = found || (x.Check == CheckLinkNotExpired && x.Severity == Failure)
+	}
+	if !found {
+		t.Fatal("an expired link received without a Date header was not reported")
 	}
 }

@@ -243,7 +243,7 @@ func (c *capture) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("reading the HTTP %d response: %w", rsp.StatusCode, err)
 	}
 	rsp.Body = io.NopCloser(bytes.NewReader(body))
-	ex.StatusCode, ex.Header, ex.Body = rsp.StatusCode, rsp.Header.Clone(), body
+	ex.StatusCode, ex.Header, ex.Body, ex.Received = rsp.StatusCode, rsp.Header.Clone(), body, time.Now()
 	c.mu.Lock()
 	c.got = append(c.got, ex)
 	c.mu.Unlock()

@@ -184,8 +184,8 @@ func ruleLinkNotExpired(v *Validator, x *exchange, out []Violation) []Violation 
 }
 
 // linkReference returns the time links must not have expired at (check link_not_expired):
-// the response's Date, else Options.Now if set. A Date that does not parse adds a Warning to
-// out.
+// the response's Date, else when it was received (Exchange.Received), else Options.Now if
+// set. A Date that does not parse adds a Warning to out.
 func linkReference(v *Validator, x *exchange, out []Violation) (time.Time, bool, []Violation) {
 	if d := x.ex.Header.Get("Date"); d != "" {
 		if t, err := http.ParseTime(d); err == nil {
@@ -194,8 +194,11 @@ func linkReference(v *Validator, x *exchange, out []Violation) (time.Time, bool,
 		out = append(out, Violation{
 			Check: CheckLinkNotExpired, Severity: Warning, Where: "header:Date",
 			Got: short(d, maxGot), Want: "an HTTP date (RFC 9110)", Engine: EngineRules,
-			Message: "the Date header does not parse, so link expiry was checked against Options.Now if set",
+			Message: "the Date header does not parse, so link expiry was checked against the time the response was received, if known",
 		})
+	}
+	if !x.ex.Received.IsZero() {
+		return x.ex.Received, true, out
 	}
 	if v.opts.Now != nil {
 		return v.opts.Now(), true, out

@@ -57,6 +57,9 @@ type Exchange struct {
 	StatusCode    int         // the response status code
 	Header        http.Header // the response headers (may be nil)
 	Body          []byte      // the response body
+	// Received is when the response arrived, when known (a live exchange; zero for a
+	// recording): check link_not_expired uses it when the response has no usable Date.
+	Received time.Time
 }
 
 // Options tune a Validator.

@@ -2,7 +2,7 @@
 // downloads them safely (resumable .part files, MD5 verification, one run per directory,
 // expired links refreshed).
 //
-//	rdsbackup files    --backup-id ID [--output table|json]
+//	rdsbackup files    --backup-id ID [--output table|json|raw]
 //	rdsbackup download --backup-id ID [--dir DIR] [--parallel N] [--file NAME]... [--force]
 //	                   [--checksums FILE] [--output text|json] [--no-wait]
 //	rdsbackup --version
@@ -64,7 +64,7 @@ func signalContext() (context.Context, func()) {
 }
 
 const usageText = `usage:
-  rdsbackup files    --backup-id ID [--output table|json] [connection flags]
+  rdsbackup files    --backup-id ID [--output table|json|raw] [connection flags]
   rdsbackup download --backup-id ID [--dir DIR] [--parallel N] [--file NAME]... [--force]
                      [--checksums FILE] [--output text|json] [--no-wait]
                      [--progress auto|bar|lines|none] [connection flags]

@@ -362,3 +362,33 @@ func TestMistakesAreOneLine(t *testing.T) {
 		t.Fatal("a failed listing created the directory")
 	}
 }
+
+// TestFilesRaw: --output raw prints the exchange as received (status line, headers, body),
+// never a request header, with credentials a server echoes in a header masked; a non-2xx
+// answer is printed and exits 1.
+func TestFilesRaw(t *testing.T) {
+	t.Parallel()
+	const token = "tok-RAW-SECRET-12345"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "rid-"+r.Header.Get("X-Auth-Token"))
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("backup_id") == "gone" {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error_code":"DBS.201010","error_msg":"no"}`)
+			return
+		}
+		io.WriteString(w, `{"files":[],"bucket":"b"}`)
+	}))
+	defer srv.Close()
+	lookup := env(rdsbackup.EnvEndpoint, srv.URL, rdsbackup.EnvProjectID, project, rdsbackup.EnvAuthToken, token)
+	code, out, errOut := runCmd(t, lookup, "files", "--backup-id", "b", "--output", "raw")
+	want := "HTTP/1.1 200 OK\nContent-Length: 25\nContent-Type: application/json\n"
+	if code != 0 || !strings.HasPrefix(out, want) || !strings.HasSuffix(out, "\n\n{\"files\":[],\"bucket\":\"b\"}\n") ||
+		!strings.Contains(out, "X-Request-Id: rid-REDACTED") || strings.Contains(out+errOut, token) {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runCmd(t, lookup, "files", "--backup-id", "gone", "--output", "raw")
+	if code != 1 || !strings.HasPrefix(out, "HTTP/1.1 404 Not Found\n") || !strings.Contains(out, "DBS.201010") || !strings.Contains(errOut, "404 Not Found (printed above)") {
+		t.Fatalf("404: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

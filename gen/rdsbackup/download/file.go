@@ -272,7 +272,7 @@ func (j *job) finish(res *FileResult) error {
 	} else {
 		res.Note = "not verified (no MD5 ETag)"
 	}
-	if err := j.out.Sync(); err != nil {
+	if err := syncData(j.out); err != nil {
 		return j.fail(0, "sync", err)
 	}
 	if err := j.out.Close(); err != nil {

@@ -14,3 +14,13 @@ func startWriteback(f *os.File, off, n int64) {
 	const syncFileRangeWrite = 2 // SYNC_FILE_RANGE_WRITE
 	_ = syscall.SyncFileRange(int(f.Fd()), off, n, syncFileRangeWrite)
 }
+
+// syncData waits until f's data (and the size, not the times) is on disk: fdatasync.
+func syncData(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}

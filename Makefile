@@ -3,7 +3,7 @@
 #
 #   make test            everything CI runs: drift check, vet, all tests (recorded + fake suites)
 #   make test-race       all tests again under the race detector (CI runs it after make test)
-#   make conformance     the Ginkgo conformance suite (live when RDS_ENDPOINT or
+#   make conformance     the Ginkgo conformance suite (FOCUS=regexp runs matching specs; live when RDS_ENDPOINT or
 #                        HUAWEICLOUD_SDK_REGION is set), JUnit + JSON under reports/
 #   make bench           benchmarks with their baselines
 #   make fuzz            each fuzz target for FUZZTIME (default 20s)
@@ -56,7 +56,7 @@ test-short:
 RDS_WORKDIR ?= $(if $(PWD),$(PWD),$(CURDIR))
 conformance:
 	@mkdir -p $(REPORTS)
-	RDS_WORKDIR="$(RDS_WORKDIR)" $(GINKGO) --no-color --fail-on-empty $(if $(V),-v,) --label-filter="$${RDS_LABELS:-}" --junit-report=conformance.junit.xml --json-report=conformance.json --output-dir=$(abspath $(REPORTS)) ./contract
+	RDS_WORKDIR="$(RDS_WORKDIR)" $(GINKGO) --no-color --fail-on-empty $(if $(V),-v,) --label-filter="$${RDS_LABELS:-}" $(if $(FOCUS),--focus="$(FOCUS)",) --junit-report=conformance.junit.xml --json-report=conformance.json --output-dir=$(abspath $(REPORTS)) ./contract
 
 ## conformance-binary: one standalone binary of the suite for a host that reaches a private endpoint
 conformance-binary:

@@ -119,6 +119,7 @@ type subject struct {
 	have       bool              // ex holds an exchange
 	violations []contract.Violation
 	skip       string // when set, the check specs are skipped with this reason
+	repro      string // a command that shows the exchange again (see reproduce_test.go)
 	err        error  // what the client returned, for the expected_status spec
 	// throttled, when set, says why the scenario ended on a 429 (live): its expected_status
 	// spec is skipped with this reason while the 429 itself is checked by every check.
@@ -169,7 +170,11 @@ func assertCheck(s *subject, check string) {
 
 // mention reports a warning or a note without failing.
 func mention(s *subject, v contract.Violation) {
-	AddReportEntry(v.Severity.String()+" "+v.Check, s.label+": "+v.String(), ReportEntryVisibilityFailureOrVerbose)
+	text := s.label + ": " + v.String()
+	if s.repro != "" {
+		text += "\n  reproduce: " + s.repro
+	}
+	AddReportEntry(v.Severity.String()+" "+v.Check, text, ReportEntryVisibilityFailureOrVerbose)
 }
 
 // failureMessage lists the failures of one check in one exchange, one block each.
@@ -182,6 +187,9 @@ func failureMessage(s *subject, check string, vs []contract.Violation) string {
 	fmt.Fprintf(&b, "%s broke %s (%d finding%s)\n", s.label, check, len(vs), plural)
 	for _, v := range vs {
 		writeViolation(&b, v)
+	}
+	if s.repro != "" {
+		fmt.Fprintf(&b, "  reproduce: %s\n", s.repro)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

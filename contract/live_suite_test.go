@@ -273,6 +273,7 @@ func runLive(ctx context.Context, e *liveEnv, c liveCase, timeout time.Duration)
 		}
 		last := got[len(got)-1]
 		s.ex = last
+		s.repro = reproduceLive(last.URL, c.name == "bad credentials")
 		s.validate() // a 429 is checked like any answer
 		if last.StatusCode != http.StatusTooManyRequests {
 			return s

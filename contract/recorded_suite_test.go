@@ -92,7 +92,7 @@ func describeCassettes(where string, cassettes []recording.Cassette, err error, 
 					It("is an object download, not the operation", func() { Skip(in.Skip) })
 					return
 				}
-				s := &subject{label: label, ex: in.Exchange}
+				s := &subject{label: label, ex: in.Exchange, repro: reproduceRecorded(os.Getenv(envRecordings), name)}
 				BeforeAll(s.validate)
 				get := func() *subject { return s }
 				switch {

@@ -90,7 +90,7 @@ var volatile = []struct {
 	{regexp.MustCompile(`@ \d\d/\d\d/\d\d \d\d:\d\d:\d\d\.\d+`), "@ <TIME>"},
 	{regexp.MustCompile(`/\S*/contract/`), ".../contract/"},
 	{regexp.MustCompile(`\.go:\d+`), ".go:<LINE>"},
-	{regexp.MustCompile(`/\S*/(kb|backups)/`), "<DIR>/$1/"},
+	{regexp.MustCompile(`/[^\s']*/(kb|backups)\b`), "<DIR>/$1"},
 	{regexp.MustCompile(`suite - /\S+`), "suite - <DIR>"},
 	{regexp.MustCompile(`^=+$`), "==="},
 	{regexp.MustCompile(` {2,}`), "  "},

@@ -97,7 +97,7 @@ func TestExitStatuses(t *testing.T) {
 		{"no command", lookup, nil, 2, "usage"},
 		{"unknown command", lookup, []string{"list"}, 2, `unknown command "list"`},
 		{"missing backup id", lookup, []string{"files"}, 2, "--backup-id is required"},
-		{"bad output", lookup, []string{"files", "--backup-id", "x", "--output", "xml"}, 2, "want table or json"},
+		{"bad output", lookup, []string{"files", "--backup-id", "x", "--output", "xml"}, 2, "want table, json or raw"},
 		{"bad flag", lookup, []string{"files", "--nope"}, 2, "flag provided but not defined"},
 		{"stray argument", lookup, []string{"files", "--backup-id", "x", "extra"}, 2, `unexpected argument "extra"`},
 		{"no project", env(rdsbackup.EnvEndpoint, u, rdsbackup.EnvAuthToken, "t"), []string{"files", "--backup-id", "x"}, 2, "no project ID: set HUAWEICLOUD_SDK_PROJECT_ID (or --project-id)"},

@@ -56,7 +56,7 @@ test-short:
 RDS_WORKDIR ?= $(if $(PWD),$(PWD),$(CURDIR))
 conformance:
 	@mkdir -p $(REPORTS)
-	RDS_WORKDIR="$(RDS_WORKDIR)" $(GINKGO) --no-color --fail-on-empty $(if $(V),-v,) --label-filter="$${RDS_LABELS:-}" $(if $(FOCUS),--focus="$(FOCUS)",) --junit-report=conformance.junit.xml --json-report=conformance.json --output-dir=$(abspath $(REPORTS)) ./contract
+	RDS_WORKDIR="$(RDS_WORKDIR)" RDS_REPORTS="$(abspath $(REPORTS))" $(GINKGO) --no-color --fail-on-empty $(if $(V),-v,) --label-filter="$${RDS_LABELS:-}" $(if $(FOCUS),--focus="$(FOCUS)",) --junit-report=conformance.junit.xml --json-report=conformance.json --output-dir=$(abspath $(REPORTS)) ./contract
 
 ## conformance-binary: one standalone binary of the suite for a host that reaches a private endpoint
 conformance-binary:

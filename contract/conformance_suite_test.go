@@ -91,8 +91,11 @@ func liveSelectedButOff(filter string) string {
 		filter, rdsbackup.EnvEndpoint, rdsbackup.EnvRegion, rdsbackup.EnvProjectID, rdsbackup.EnvAuthToken, rdsbackup.EnvAccessKey, rdsbackup.EnvSecretKey, envBackupID)
 }
 
-// validator is built once per process, in BeforeSuite.
-var validator *contract.Validator
+// validator is built once per process, in BeforeSuite, with the coverage of the run.
+var (
+	validator *contract.Validator
+	coverage  *contract.Coverage
+)
 
 var _ = BeforeSuite(func() {
 	suiteConfig, _ := GinkgoConfiguration()
@@ -110,6 +113,7 @@ var _ = BeforeSuite(func() {
 	v, err := contract.NewValidator(opts)
 	must(err, "building the validator")
 	validator = v
+	coverage = v.NewCoverage()
 })
 
 // subject is one exchange under test, with what the validator said about it.
@@ -120,6 +124,7 @@ type subject struct {
 	violations []contract.Violation
 	skip       string // when set, the check specs are skipped with this reason
 	repro      string // a command that shows the exchange again (see reproduce_test.go)
+	container  string // recorded, fake or live, for the coverage; "" is not counted (known-bad cassettes)
 	err        error  // what the client returned, for the expected_status spec
 	// throttled, when set, says why the scenario ended on a 429 (live): its expected_status
 	// spec is skipped with this reason while the 429 itself is checked by every check.
@@ -130,6 +135,19 @@ type subject struct {
 func (s *subject) validate() {
 	s.have = true
 	s.violations = validator.Validate(s.ex)
+	if s.container != "" {
+		coverage.Add(s.container, s.ex, s.violations)
+	}
+}
+
+// skipAll counts every check of s as skipped, for why (no response came).
+func (s *subject) skipAll(why string) {
+	if s.container == "" {
+		return
+	}
+	for _, check := range contract.Checks {
+		coverage.Skip(s.container, check, why)
+	}
 }
 
 // checkSpecs adds one It per check of the contract, in the order of contract.Checks, each

@@ -103,7 +103,7 @@ var _ = Describe("fake endpoint", Label("fake"), Ordered, ContinueOnFailure, fun
 	BeforeAll(func(ctx SpecContext) {
 		e := startFakeEnv()
 		for _, c := range fakeCases {
-			s := &subject{label: "fake: " + c.name, repro: reproduceFake(c.name)}
+			s := &subject{label: "fake: " + c.name, repro: reproduceFake(c.name), container: "fake"}
 			s.err = c.run(ctx, e)
 			got := e.cap.take()
 			if len(got) != 1 { // never print the exchanges: they carry credentials

@@ -252,7 +252,7 @@ func errorSummary(s *subject) string {
 // runLive runs one scenario, waiting out throttling. Each try is bounded by timeout, the
 // client's; ctx bounds the whole run.
 func runLive(ctx context.Context, e *liveEnv, c liveCase, timeout time.Duration) *subject {
-	s := &subject{label: "live: " + c.name}
+	s := &subject{label: "live: " + c.name, container: "live"}
 	for attempt := 1; ; attempt++ {
 		callCtx, cancel := context.WithTimeout(ctx, timeout)
 		s.err = c.run(callCtx, e)
@@ -269,6 +269,7 @@ func runLive(ctx context.Context, e *liveEnv, c liveCase, timeout time.Duration)
 				s.err = fmt.Errorf("no complete response within %s (the call timeout: %s, default %s): %w",
 					timeout, rdsbackup.EnvTimeout, rdsbackup.DefaultTimeout, s.err)
 			}
+			s.skipAll("no response: " + c.name)
 			return s
 		}
 		last := got[len(got)-1]

@@ -129,15 +129,6 @@ func allExamples(t *testing.T, doc *openapi3.T) []example {
 	return out
 }
 
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // visit validates value against schema the way the contract does (custom formats on).
 func visit(schema *openapi3.Schema, value any) error {
 	return schema.VisitJSON(value,

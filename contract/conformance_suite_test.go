@@ -45,6 +45,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/rdskit/rdsbackup/contract"
+	"github.com/rdskit/rdsbackup/contract/htmlreport"
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
 )
 
@@ -177,6 +178,7 @@ func assertCheck(s *subject, check string) {
 		}
 		if v.Severity == contract.Failure {
 			failures = append(failures, v)
+			record(s, v)
 			continue
 		}
 		mention(s, v)
@@ -186,8 +188,25 @@ func assertCheck(s *subject, check string) {
 	}
 }
 
+// findings are the run's failures and warnings, for the HTML report.
+var (
+	findingsMu sync.Mutex
+	findings   []htmlreport.Finding
+)
+
+// record keeps a failure or warning of s for the HTML report (notes are left out).
+func record(s *subject, v contract.Violation) {
+	if v.Severity == contract.Note {
+		return
+	}
+	findingsMu.Lock()
+	defer findingsMu.Unlock()
+	findings = append(findings, htmlreport.Finding{Container: s.container, Subject: s.label, Violation: v, Reproduce: s.repro})
+}
+
 // mention reports a warning or a note without failing.
 func mention(s *subject, v contract.Violation) {
+	record(s, v)
 	text := s.label + ": " + v.String()
 	if s.repro != "" {
 		text += "\n  reproduce: " + s.repro

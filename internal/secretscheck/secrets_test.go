@@ -338,7 +338,8 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 			"-ginkgo.junit-report="+filepath.Join(reports, "junit"+string(rune('0'+i))+".xml"),
 			"-ginkgo.json-report="+filepath.Join(reports, "report"+string(rune('0'+i))+".json"))
 		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), append(run.env, "RDS_BACKUP_ID="+run.backupID, "RDS_RECORD="+recs, "RDS_REDACT_PROJECT=1")...)
+		cmd.Env = append(os.Environ(), append(run.env, "RDS_BACKUP_ID="+run.backupID, "RDS_RECORD="+recs, "RDS_REDACT_PROJECT=1",
+			"RDS_REPORTS="+filepath.Join(reports, "run"+string(rune('0'+i))))...) // coverage.json, conformance.html
 		console, _ := cmd.CombinedOutput()
 		if !bytes.Contains(console, []byte("live")) {
 			t.Fatalf("the suite did not run live:\n%s", console)
@@ -363,8 +364,11 @@ func TestCommandsLogsSuiteAndRecordings(t *testing.T) {
 			return nil
 		})
 	}
-	if checked < 7 {
+	if checked < 13 {
 		t.Fatalf("only %d report and recording files were written", checked)
+	}
+	if _, err := os.Stat(filepath.Join(reports, "run1", "conformance.html")); err != nil {
+		t.Fatalf("the HTML report was not written: %v", err)
 	}
 	stopFake() // Wait returns once the log has been copied: no read races the copy
 	assertClean(t, "rdsfake log", fakeLog.Bytes(), all)

@@ -73,9 +73,15 @@ func walkUndocumented(val any, schema *openapi3.Schema, where string, found func
 	}
 }
 
-// escapePointer escapes a key for a JSON pointer (RFC 6901).
+// pointerEscaper escapes a key for a JSON pointer (RFC 6901); built once.
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// escapePointer escapes a key for a JSON pointer.
 func escapePointer(k string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+	if !strings.ContainsAny(k, "~/") {
+		return k
+	}
+	return pointerEscaper.Replace(k)
 }
 
 // jsonType names the JSON type of a decoded value.

@@ -2,18 +2,23 @@ package recording_test
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rdskit/rdsbackup/contract"
+	"github.com/rdskit/rdsbackup/contract/htmlreport"
 	"github.com/rdskit/rdsbackup/contract/recording"
 )
 
 // BenchmarkDirectory10000 loads a directory of 100 cassettes of 100 interactions each (10,000
-// recorded interactions, made by copying the shipped ones) and validates every interaction:
-// what `RDS_RECORDINGS=DIR make conformance` does with such a directory, minus Ginkgo.
+// recorded interactions, made by copying the shipped ones), validates every interaction and
+// counts it in the coverage, then builds the coverage report and the HTML page: what
+// `RDS_RECORDINGS=DIR make conformance` does with such a directory, minus Ginkgo. The
+// report-s metric is the part spent on the coverage report and the HTML page.
 func BenchmarkDirectory10000(b *testing.B) {
 	src, err := os.ReadFile("../testdata/recordings/doc-example.yaml")
 	if err != nil {
@@ -39,22 +44,38 @@ func BenchmarkDirectory10000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var reporting time.Duration
 	for b.Loop() {
 		cs, err := recording.LoadDir(dir)
 		if err != nil {
 			b.Fatal(err)
 		}
+		cov := v.NewCoverage()
 		n := 0
 		for _, c := range cs {
-			n += len(c.Interactions)
-			for _, f := range recording.Validate(v, c) {
-				if f.Violation.Severity == contract.Failure {
-					b.Fatalf("unexpected failure %v", f)
+			for _, in := range c.Interactions {
+				n++
+				vs := v.Validate(in.Exchange)
+				for _, x := range vs {
+					if x.Severity == contract.Failure {
+						b.Fatalf("unexpected failure %v", x)
+					}
 				}
+				cov.Add("recorded", in.Exchange, vs)
 			}
 		}
 		if n != 10000 {
 			b.Fatalf("%d interactions", n)
 		}
+		t0 := time.Now()
+		r := cov.Report("recorded")
+		if _, err := r.MarshalIndent(); err != nil {
+			b.Fatal(err)
+		}
+		if err := htmlreport.Write(io.Discard, htmlreport.Data{Passed: true, Coverage: r, Checks: contract.CheckInfos()}); err != nil {
+			b.Fatal(err)
+		}
+		reporting += time.Since(t0)
 	}
+	b.ReportMetric(reporting.Seconds()/float64(b.N), "report-s")
 }

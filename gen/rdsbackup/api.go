@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rdskit/rdsbackup/gen/rdsbackup/signer"
+	"github.com/rdskit/rdsbackup/internal/redact"
 )
 
 // Version is this client's version; it appears in the User-Agent.
@@ -253,7 +254,7 @@ func (a *API) showBackupDownloadLink(ctx context.Context, backupID string) (*Res
 		if errors.Is(err, ErrBodyTooLarge) {
 			return nil, fmt.Errorf("rds: HTTP %d response body exceeds the %d-byte limit: %w", rsp.StatusCode, a.maxBody, err)
 		}
-		return nil, fmt.Errorf("rds: reading HTTP %d response body: %w", rsp.StatusCode, scrubURLError(err))
+		return nil, fmt.Errorf("rds: reading HTTP %d response body: %w", rsp.StatusCode, redact.URLError(err))
 	}
 	if rsp.StatusCode < 200 || rsp.StatusCode > 299 {
 		return nil, newAPIError(rsp.StatusCode, ct, rid, body)

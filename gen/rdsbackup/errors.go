@@ -121,7 +121,7 @@ func (a *API) scrubError(err error) error {
 	if errors.As(err, &re) {
 		re.scrub(a.scrub)
 	}
-	return maskError(err, a.scrub)
+	return redact.Error(err, a.scrub)
 }
 
 // scrub passes every string field of e through f.
@@ -134,29 +134,8 @@ func (e *APIError) scrub(f func(string) string) {
 func (e *ResponseError) scrub(f func(string) string) {
 	e.ContentType, e.RequestID = f(e.ContentType), f(e.RequestID)
 	e.Reason, e.Excerpt = f(e.Reason), f(e.Excerpt)
-	e.Err = maskError(e.Err, f)
+	e.Err = redact.Error(e.Err, f)
 }
-
-// maskError returns err, or, when f changes its text, err with its text passed through f
-// (still inspectable with errors.Is and errors.As).
-func maskError(err error, f func(string) string) error {
-	if err == nil {
-		return nil
-	}
-	if s := err.Error(); f(s) != s {
-		return &maskedError{err: err, text: f(s)}
-	}
-	return err
-}
-
-// maskedError is an error whose text has been masked.
-type maskedError struct {
-	err  error
-	text string
-}
-
-func (e *maskedError) Error() string { return e.text }
-func (e *maskedError) Unwrap() error { return e.err }
 
 // newAPIError builds the error for a non-2xx response.
 func newAPIError(status int, contentType, headerRequestID string, body []byte) *APIError {
@@ -262,15 +241,6 @@ func decodeReason(err error) string {
 	return err.Error()
 }
 
-// scrubURLError masks secrets in the URL that net/http puts into its errors.
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
-	}
-	return err
-}
-
 // readBody reads at most limit bytes of the body; more is ErrBodyTooLarge.
 func readBody(rsp *http.Response, limit int64) ([]byte, error) {
 	n := rsp.ContentLength
@@ -351,7 +321,7 @@ func (a *API) connectionError(start time.Time, ownTimeout bool, err error) error
 		ce.Timeout = a.timeout
 	}
 	if ce.Last != nil {
-		ce.Last = scrubURLError(ce.Last)
+		ce.Last = redact.URLError(ce.Last)
 	}
 	return ce
 }

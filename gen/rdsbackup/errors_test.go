@@ -19,10 +19,9 @@ func scrubbedTypes() []error { return []error{&APIError{}, &ResponseError{}} }
 
 // notScrubbedHere are the package's other error types, and why API.scrubError leaves them.
 var notScrubbedHere = map[string]string{
-	"maskedError":     "the masked wrapper of maskError",
 	"retryableStatus": "internal to the retry layer, never returned",
 	"attemptsError":   "internal to the retry layer, folded into ConnectionError",
-	"ConnectionError": "no response came: its fields hold the endpoint and transport errors; its text is masked by maskError",
+	"ConnectionError": "no response came: its fields hold the endpoint and transport errors; its text is masked by redact.Error",
 	"TimestampError":  "an accessor's, on a value the caller already holds",
 }
 

@@ -3,6 +3,7 @@
 package redact
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -156,3 +157,34 @@ func indexScheme(s string) int {
 		return j
 	}
 }
+
+// URLError returns err with the secrets of the URL that net/http puts into its *url.Error
+// masked (URL); other errors are returned as they are.
+func URLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: URL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
+// Error returns err, or, when mask changes its text, err with its text passed through mask,
+// still inspectable with errors.Is and errors.As.
+func Error(err error, mask func(string) string) error {
+	if err == nil {
+		return nil
+	}
+	if s := err.Error(); mask(s) != s {
+		return &maskedError{err: err, text: mask(s)}
+	}
+	return err
+}
+
+// maskedError is an error whose text has been masked.
+type maskedError struct {
+	err  error
+	text string
+}
+
+func (e *maskedError) Error() string { return e.text }
+func (e *maskedError) Unwrap() error { return e.err }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rdskit/rdsbackup/gen/rdsbackup"
+	"github.com/rdskit/rdsbackup/internal/redact"
 	"github.com/rdskit/rdsbackup/internal/textsafe"
 )
 
@@ -178,27 +179,13 @@ func (d *Downloader) all(ctx context.Context, dir string, files []rdsbackup.Back
 func (d *Downloader) scrubError(err error) error {
 	var te *TransferError
 	if !errors.As(err, &te) {
-		if err != nil {
-			return scrubbed{err, d.API.Redact}
-		}
-		return nil
+		return redact.Error(err, d.API.Redact)
 	}
 	te.Name = d.API.Redact(te.Name)
 	te.Reason = d.API.Redact(te.Reason)
-	if te.Err != nil {
-		te.Err = scrubbed{te.Err, d.API.Redact}
-	}
+	te.Err = redact.Error(te.Err, d.API.Redact)
 	return err
 }
-
-// scrubbed masks secrets in an error's text while keeping it inspectable (errors.Is/As).
-type scrubbed struct {
-	err   error
-	scrub func(string) string
-}
-
-func (e scrubbed) Error() string { return e.scrub(e.err.Error()) }
-func (e scrubbed) Unwrap() error { return e.err }
 
 func (d *Downloader) now() time.Time {
 	if d.Now != nil {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +70,7 @@ func (j *job) fetch(parent context.Context) attempt {
 	defer timer.Stop()
 	rsp, err := j.d.client().Do(req)
 	if err != nil {
-		return j.broken(parent, ctx, 0, scrubURLError(err))
+		return j.broken(parent, ctx, 0, redact.URLError(err))
 	}
 	defer rsp.Body.Close()
 	if e := rsp.Header.Get("ETag"); e != "" {
@@ -140,7 +139,7 @@ func (j *job) body(parent, ctx context.Context, rsp *http.Response, timer *time.
 	case err == nil || errors.Is(err, io.EOF):
 		return attempt{kind: done, status: rsp.StatusCode}
 	}
-	return j.broken(parent, ctx, rsp.StatusCode, scrubURLError(err))
+	return j.broken(parent, ctx, rsp.StatusCode, redact.URLError(err))
 }
 
 // broken classifies an attempt that ended with an error.
@@ -257,13 +256,4 @@ func excerpt(r io.Reader) string {
 	b, _ := io.ReadAll(io.LimitReader(r, 120))
 	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "?")), " ")
 	return redact.Text(s)
-}
-
-// scrubURLError masks secrets in the URL that net/http puts into its errors.
-func scrubURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: redact.URL(ue.URL), Err: ue.Err}
-	}
-	return err
 }

@@ -97,9 +97,6 @@ func (d *Downloader) one(ctx context.Context, dir string, f rdsbackup.BackupFile
 	}
 	if err != nil {
 		j.keep()
-		if j.offset == 0 {
-			res.Bytes = 0
-		}
 		res.Err = err
 	}
 	return res

@@ -128,10 +128,19 @@ func (v *Validator) containerReport(name string, cc *containerCoverage) Containe
 }
 
 // WriteSummary prints a short, readable summary of the report (what make conformance shows at
-// the end of a run).
-func (r CoverageReport) WriteSummary(w io.Writer) {
-	fmt.Fprintln(w, "Coverage (reports/coverage.json has the details):")
-	for _, c := range append(slices.Clone(r.Containers), r.Total) {
+// the end of a run): one block per container, and the total when there are several.
+// detailsFile, when not empty, is where the whole report was written.
+func (r CoverageReport) WriteSummary(w io.Writer, detailsFile string) {
+	if detailsFile != "" {
+		fmt.Fprintf(w, "Coverage (%s has the details):\n", detailsFile)
+	} else {
+		fmt.Fprintln(w, "Coverage:")
+	}
+	blocks := r.Containers
+	if len(blocks) != 1 {
+		blocks = append(slices.Clone(blocks), r.Total)
+	}
+	for _, c := range blocks {
 		fmt.Fprintf(w, "  %-8s %d exchange(s); statuses seen %s", c.Name, c.Exchanges, statusList(c.ObservedStatuses))
 		if len(c.StatusesNotObserved) > 0 {
 			fmt.Fprintf(w, ", never %s", intsList(c.StatusesNotObserved))

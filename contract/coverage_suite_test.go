@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -35,8 +36,9 @@ var _ = ReportAfterSuite("coverage and HTML report", func(report Report) {
 	if err == nil {
 		err = os.MkdirAll(resolveDir(dir), 0o755)
 	}
+	file := filepath.Join(resolveDir(dir), "coverage.json")
 	if err == nil {
-		err = os.WriteFile(filepath.Join(resolveDir(dir), "coverage.json"), append(b, '\n'), 0o644)
+		err = os.WriteFile(file, append(b, '\n'), 0o644)
 	}
 	if err == nil {
 		err = writeHTML(filepath.Join(resolveDir(dir), "conformance.html"), report, r)
@@ -45,11 +47,24 @@ var _ = ReportAfterSuite("coverage and HTML report", func(report Report) {
 		fmt.Fprintf(os.Stderr, "reports: %v\n", err)
 	}
 	fmt.Println()
-	r.WriteSummary(os.Stdout)
+	r.WriteSummary(os.Stdout, shownPath(file))
 	if on, why := liveMode(); !on {
 		fmt.Printf("  live     not run: %s\n", why)
 	}
 })
+
+// shownPath is path relative to where the user started the run (RDS_WORKDIR, else the
+// working directory) when it is below it, else path itself.
+func shownPath(path string) string {
+	base, ok := lookupEnv(envWorkDir)
+	if !ok {
+		base, _ = os.Getwd()
+	}
+	if rel, err := filepath.Rel(base, path); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	return path
+}
 
 // writeHTML writes the one-page report of the run.
 func writeHTML(path string, report Report, cov contract.CoverageReport) error {

@@ -55,8 +55,8 @@ func TestCoverage(t *testing.T) {
 		t.Fatalf("JSON: %v %s", err, b)
 	}
 	var sum strings.Builder
-	r.WriteSummary(&sum)
-	for _, want := range []string{"live     2 exchange(s); statuses seen 200×1 404×1, never 400", "error codes 404: DBS.201010", "checks: ", "1 warned"} {
+	r.WriteSummary(&sum, "out/coverage.json")
+	for _, want := range []string{"Coverage (out/coverage.json has the details):", "live     2 exchange(s); statuses seen 200×1 404×1, never 400", "error codes 404: DBS.201010", "checks: ", "1 warned"} {
 		if !strings.Contains(sum.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum.String())
 		}

@@ -60,6 +60,10 @@ var rules = []struct {
 		"the downloader is built on the client's public API only"},
 	{"openapi", []string{"non-stdlib"}, "the embedded description is plain bytes"},
 	{"contract", []string{"onsi/", "go-vcr", "progressbar", module + "/gen/rdsbackup/download"}, "the engine validates one exchange; suites, recordings and downloads are built around it"},
+	{"internal/proxy", []string{module + "/contract", "getkin/kin-openapi", "pb33f/", "yaml", "onsi/", "go-vcr"},
+		"the proxy moves bytes; judging them is rdsproxy's job, so the machinery stays small and reusable"},
+	{"internal/certs", []string{"non-stdlib"}, "making certificates needs only the standard library"},
+	{"internal/reproduce", []string{"non-stdlib"}, "writing a command line needs only the standard library"},
 	{"contract/fake", []string{"getkin/kin-openapi", "pb33f/", "onsi/", "go-vcr", module + "/contract"}, "the fake is the generated server plus the signer; it does not validate"},
 }
 

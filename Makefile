@@ -1,7 +1,11 @@
 # rdsbackup — spec-driven client, fake endpoint and conformance suite for the RDS v3
 # "Obtaining the Link for Downloading a Backup File" operation.
 #
-#   make test            everything CI runs: drift check, vet, all tests (recorded + fake suites)
+#   make test            everything CI runs: spec-check, drift check, vet, all tests (recorded + fake suites)
+#   make spec-check      fail on a breaking change of the OpenAPI description against its last release
+#                        (openapi/released/; oasdiff), printing each one
+#   make spec-release    make the description the new release (info.version must go up; MAJOR on a break)
+#   make docs            docs/index.html from the description with Redocly CLI (npm, into .bench/; not in CI)
 #   make test-race       all tests again under the race detector (CI runs it after make test)
 #   make conformance     the Ginkgo conformance suite (FOCUS=regexp runs matching specs; live when RDS_ENDPOINT or
 #                        HUAWEICLOUD_SDK_REGION is set), JUnit + JSON under reports/
@@ -14,7 +18,7 @@ FUZZTIME  ?= 20s
 REPORTS   ?= reports
 BIN       ?= bin
 
-.PHONY: all generate verify vet lint test test-race test-short conformance conformance-binary build bench bench-fake bench-download sdk-crosscheck fuzz soak clean
+.PHONY: all generate verify vet lint test test-race test-short spec-check spec-release docs conformance conformance-binary build bench bench-fake bench-download sdk-crosscheck fuzz soak clean
 
 all: verify test
 
@@ -39,8 +43,9 @@ vet:
 
 lint: vet
 
-## test: the test command (CI runs this, then test-race)
-test: verify vet
+## test: the test command (CI runs this, then test-race); spec-check first, so that a breaking
+## edit of the description is reported as such before verify regenerates the code
+test: spec-check verify vet
 	$(GO) test -count=1 ./...
 
 ## test-race: every test under the race detector (slower; CI runs it after test)
@@ -49,6 +54,43 @@ test-race:
 
 test-short:
 	$(GO) test -short ./...
+
+## spec-check: compare openapi/rds-backup-files.yaml with the last released description
+## (openapi/released/rds-backup-files.yaml) with oasdiff and fail on a breaking change. The
+## checker is its own module (internal/speccheck), so oasdiff stays out of this module's go.mod;
+## its tests run first.
+spec-check:
+	@mkdir -p $(BIN)
+	@cd internal/speccheck && $(GO) vet ./... && $(GO) build -o "$(abspath $(BIN))/speccheck" . && \
+		out=$$($(GO) test -count=1 ./... 2>&1) || { echo "$$out"; exit 1; }
+	@"$(abspath $(BIN))/speccheck" -root "$(CURDIR)" check
+
+## spec-release: the working description becomes the release: openapi/released/rds-backup-files.yaml
+## and a copy named by its version. Refused unless info.version went up, and up by a major
+## version when spec-check finds a breaking change.
+spec-release:
+	@cd internal/speccheck && $(GO) run . -root "$(CURDIR)" release
+
+## docs: lint the description and render docs/index.html (Redoc 2, self-contained: the Redoc
+## script inlined, no web font) with Redocly CLI $(REDOCLY_VERSION), installed with npm into
+## $(REDOCLY_DIR)/ on first use. CLI 2.x renders with Redoc 3, which ignores the ReDoc-Inject
+## marker and hides the security schemes behind a button.
+REDOCLY_VERSION := 1.34.20
+REDOCLY_DIR     := .bench/redocly
+REDOCLY         := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY_DIR)/node_modules/.bin/redocly
+INLINE_REDOC    := const fs=require("fs"),f="docs/index.html",tag=/<script src="https:\/\/cdn\.redocly\.com\/redoc\/[^"]*"><\/script>/; \
+	const js=fs.readFileSync("$(REDOCLY_DIR)/node_modules/redoc/bundles/redoc.standalone.js","utf8").replace(/<\/script/gi,"<\\/script"); \
+	const html=fs.readFileSync(f,"utf8"); if(!tag.test(html)) throw new Error(f+": no Redoc script tag to inline"); \
+	fs.writeFileSync(f,html.replace(tag,()=>"<script>"+js+"</script>"))
+docs:
+	@mkdir -p $(REDOCLY_DIR) docs
+	@[ "$$(cd $(REDOCLY_DIR) && node -p 'require("@redocly/cli/package.json").version' 2>/dev/null)" = "$(REDOCLY_VERSION)" ] || \
+		(cd $(REDOCLY_DIR) && { [ -f package.json ] || echo '{"private": true}' > package.json; } && \
+		npm install --no-audit --no-fund --loglevel=error --save-exact @redocly/cli@$(REDOCLY_VERSION))
+	$(REDOCLY) lint openapi/rds-backup-files.yaml
+	$(REDOCLY) build-docs openapi/rds-backup-files.yaml --disableGoogleFont -o docs/index.html
+	@node -e '$(INLINE_REDOC)'
+	@echo "docs: wrote docs/index.html"
 
 ## conformance: run the suite with readable output; reports in $(REPORTS)/. A run in which no
 ## spec ran fails. Relative paths in RDS_CA_FILE, RDS_RECORDINGS and RDS_RECORD are taken from

@@ -59,6 +59,12 @@ type BackupFile struct {
 	// LinkExpiredTime When the link expires, as `yyyy-mm-ddThh:mm:ss±hhmm`: a four-digit zone offset with
 	// no colon (e.g. `2018-08-16T10:15:14+0800`). Not RFC 3339.
 	//
+	// The `pattern` (ECMA-262 and RE2 alike) checks the calendar as far as a regular
+	// expression can: month `01`-`12`, a day that the month has (`29` at most for
+	// February), hour `00`-`23`, minute and second `00`-`59`, an offset of at most
+	// `1400`. The custom format `rds-timestamp` also rejects 29 February outside leap
+	// years.
+	//
 	//
 	// Example: 2018-08-16T10:15:14+0800
 	LinkExpiredTime LinkExpiredTime `json:"link_expired_time"`

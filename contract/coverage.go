@@ -54,13 +54,14 @@ func (c *Coverage) container(name string) *containerCoverage {
 // Add counts one validated exchange of container: its status, error code, fields and, per
 // check, whether it passed, warned or failed (notes count as passed).
 func (c *Coverage) Add(container string, ex Exchange, vs []Violation) {
+	var body any
+	decodeErr := json.Unmarshal(ex.Body, &body) // before the lock: concurrent callers decode in parallel
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cc := c.container(container)
 	cc.exchanges++
 	cc.statuses[ex.StatusCode]++
-	var body any
-	if err := json.Unmarshal(ex.Body, &body); err == nil {
+	if decodeErr == nil {
 		if obj, ok := body.(map[string]any); ok && (ex.StatusCode < 200 || ex.StatusCode > 299) {
 			if code, ok := obj["error_code"].(string); ok {
 				if cc.errorCodes[ex.StatusCode] == nil {

@@ -77,8 +77,8 @@ func (t *teeBody) Close() error {
 	return err
 }
 
-// ErrAborted is the Err of an exchange whose body was not read to its end while the upstream
-// was still sending it: the client went away, or the proxy stopped.
+// ErrAborted is the Err of an exchange that the client (or the proxy stopping) cut short:
+// the client went away before the response came, or before its body was passed on.
 var ErrAborted = errors.New("the response body was not passed on to its end")
 
 // exactWriter keeps net/http's server from adding a Date or a Content-Type (sniffed) header

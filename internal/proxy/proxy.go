@@ -328,15 +328,19 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 // exchange on with the error.
 func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
 	err = redact.URLError(err)
+	gone := r.Context().Err() != nil // the client went away: nobody to answer, nothing to blame
 	if ex, ok := r.Context().Value(exchangeKey).(*Exchange); ok {
 		if ex.URL == "" {
 			ex.URL = r.URL.String()
 		}
 		ex.Received = time.Now()
+		if gone {
+			err = ErrAborted
+		}
 		p.deliver(ex, err)
 	}
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return // the client went away: nobody to answer
+	if gone {
+		return
 	}
 	p.cfg.ErrorLog.Printf("rdsproxy: %s %s: %v", r.Method, redact.URL(r.URL.String()), err)
 	plainError(w, http.StatusBadGateway, "rdsproxy: no response from upstream: "+oneLine(err.Error()))

@@ -3,11 +3,13 @@ package readme
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -93,6 +95,9 @@ var volatile = []struct {
 	{regexp.MustCompile(`/[^\s']*/(kb|backups)\b`), "<DIR>/$1"},
 	{regexp.MustCompile(`suite - /\S+`), "suite - <DIR>"},
 	{regexp.MustCompile(`^=+$`), "==="},
+	{regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} `), "<TIME> "},           // rdsproxy's log lines
+	{regexp.MustCompile(`request_id=[0-9a-f]{32}\b`), "request_id=<ID>"}, // rdsfake's are random per run
+	{regexp.MustCompile(`rdsproxy-\d{8}-\d{6}\.yaml`), "rdsproxy-<STAMP>.yaml"},
 	{regexp.MustCompile(` {2,}`), "  "},
 }
 
@@ -131,7 +136,7 @@ func TestREADMETranscripts(t *testing.T) {
 		t.Fatal("README.md has no transcript")
 	}
 	bin := t.TempDir()
-	for _, args := range [][]string{{"build", "-o", bin + "/", "./cmd/rdsbackup", "./cmd/rdsfake"}, {"test", "-c", "-o", bin + "/rds-conformance", "./contract"}} {
+	for _, args := range [][]string{{"build", "-o", bin + "/", "./cmd/rdsbackup", "./cmd/rdsfake", "./cmd/rdsproxy"}, {"test", "-c", "-o", bin + "/rds-conformance", "./contract"}} {
 		build := exec.Command("go", args...)
 		build.Dir = "../.."
 		if out, err := build.CombinedOutput(); err != nil {
@@ -155,15 +160,26 @@ func TestREADMETranscripts(t *testing.T) {
 				}
 			}
 			prelude := ""
+			ports := strings.NewReplacer("127.0.0.1:8080", fakeAddr, "127.0.0.1:9000", freeAddr(t), "127.0.0.1:8443", freeAddr(t))
 			for _, s := range tr.steps {
-				// the README's fake listens on 127.0.0.1:8080; this one wherever it could
-				cmd := strings.ReplaceAll(s.cmd, "127.0.0.1:8080", fakeAddr)
+				// the README's fake listens on 127.0.0.1:8080; this one wherever it could, and
+				// so do the proxy (9000) and a second fake (8443) that a block starts itself
+				cmd := ports.Replace(s.cmd)
 				sh := exec.Command("bash", "-c", prelude+cmd)
-				if strings.HasPrefix(cmd, "export ") { // later commands of the block see it
+				sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // what it leaves running is killed below
+				// a process the command leaves running in the background must not hold the output
+				// open: stderr is not read (a command that wants it says 2>&1), and the wait for
+				// stdout to close ends shortly after the command itself does
+				sh.Stderr, sh.WaitDelay = devNull(t), 5*time.Second
+				if strings.HasPrefix(cmd, "export ") {               // later commands of the block see it
 					prelude += cmd + "\n"
 				}
 				sh.Dir, sh.Env = dir, env
 				out, err := sh.Output()
+				if sh.Process != nil {
+					pgid := sh.Process.Pid
+					t.Cleanup(func() { syscall.Kill(-pgid, syscall.SIGKILL) })
+				}
 				if _, ok := err.(*exec.ExitError); err != nil && !ok {
 					t.Fatalf("$ %s: %v", s.cmd, err)
 				}
@@ -212,6 +228,28 @@ func startFake(t *testing.T, bin string) ([]string, string) {
 		}
 	}
 	return append(env, "PATH="+bin+":"+os.Getenv("PATH")), strings.TrimPrefix(url, "http://")
+}
+
+// devNull is /dev/null opened for writing, closed when the test ends.
+func devNull(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// freeAddr returns a loopback address with a port free at the time of the call.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func TestNormalize(t *testing.T) {

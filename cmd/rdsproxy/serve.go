@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rdskit/rdsbackup/contract"
+	"github.com/rdskit/rdsbackup/contract/recording"
+	"github.com/rdskit/rdsbackup/internal/certs"
+	"github.com/rdskit/rdsbackup/internal/proxy"
+)
+
+// session is a configured proxy, ready to serve.
+type session struct {
+	o     *options
+	p     *proxy.Proxy
+	ca    *certs.CA
+	jd    *judge
+	rec   *recording.Writer
+	stopc chan struct{}
+}
+
+// setup builds the validator, the judge, the recording and the proxy from the options. Every
+// error it returns is a usage mistake.
+func (o *options) setup(stderr io.Writer) (*session, error) {
+	upstream, err := o.upstreamURL()
+	if err != nil {
+		return nil, err
+	}
+	roots, err := o.rootCAs()
+	if err != nil {
+		return nil, err
+	}
+	v, err := contract.NewValidator(contract.Options{Strict: o.strict, MaxLinkTTL: o.maxLinkTTL})
+	if err != nil {
+		return nil, err
+	}
+	s := &session{o: o, stopc: make(chan struct{})}
+	var once sync.Once
+	s.jd = &judge{v: v, log: stderr, maxBody: o.maxBody, max: o.maxExchanges, keep: o.keep, coverage: v.NewCoverage(), caFile: o.upstreamCA != "",
+		stop: func() { once.Do(func() { close(s.stopc) }) }}
+	if o.reportDir != "" {
+		s.jd.coverageFile = filepath.Join(o.reportDir, reportCoverage)
+	}
+	if o.recordDir != "" {
+		name := "rdsproxy-" + time.Now().UTC().Format("20060102-150405")
+		if s.rec, err = recording.NewWriter(o.recordDir, name, recording.Options{}); err != nil {
+			return nil, err
+		}
+		s.jd.rec, s.jd.recDir, s.jd.redactProject = s.rec, o.recordDir, o.redactProject
+	}
+	if o.mitm {
+		if s.ca, err = certs.NewCA("rdsproxy CA", time.Now(), 7*24*time.Hour); err != nil {
+			return nil, err
+		}
+	}
+	s.p, err = proxy.New(proxy.Config{
+		Upstream: upstream, CA: s.ca, Intercept: o.intercept, RootCAs: roots,
+		Watch:      watch,
+		OnExchange: s.jd.onExchange,
+		MaxBody:    o.maxBody, MaxConns: o.maxConns, HeaderTimeout: o.timeout, IdleTimeout: o.idleTimeout,
+		ErrorLog: log.New(stderr, "", log.Ltime),
+	})
+	return s, err
+}
+
+// watch picks the exchanges to judge: every request on the operation's path, whatever its
+// method (a POST there fails check route).
+func watch(r *http.Request) bool { return recording.IsOperationPath(r.URL.Path) }
+
+// serve listens, announces itself, serves until ctx ends or enough exchanges were judged,
+// then stops, writes the cassette and the reports, and returns the exit status.
+func (s *session) serve(ctx context.Context, stdout, stderr io.Writer) int {
+	start := time.Now()
+	ln, err := net.Listen("tcp", s.o.listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "rdsproxy:", err)
+		return 1
+	}
+	if s.o.caOut != "" {
+		if err := os.WriteFile(s.o.caOut, s.ca.PEM(), 0o644); err != nil {
+			ln.Close()
+			fmt.Fprintln(stderr, "rdsproxy: writing the CA certificate:", err)
+			return 1
+		}
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.p.Serve(ln) }()
+	s.announce(ln.Addr(), stderr)
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	select {
+	case <-ctx.Done():
+	case <-s.stopc:
+	case err := <-served:
+		fmt.Fprintln(stderr, "rdsproxy:", err)
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.p.Shutdown(shutdown)
+	return s.finish(start, stderr)
+}
+
+// announce says on stderr what the proxy does, and warns when anyone may use it.
+func (s *session) announce(addr net.Addr, stderr io.Writer) {
+	if a, ok := addr.(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		fmt.Fprintf(stderr, "rdsproxy: warning: listening on %s, not a loopback address: whoever reaches it can send traffic through it\n", addr)
+	}
+	switch {
+	case s.o.upstream != "":
+		fmt.Fprintf(stderr, "rdsproxy: reverse proxy to %s; judging GET /v3/{project_id}/backup-files\n", s.o.upstream)
+	case s.o.caOut != "":
+		fmt.Fprintf(stderr, "rdsproxy: forward proxy (HTTPS_PROXY=http://%s), CA certificate in %s; judging GET /v3/{project_id}/backup-files\n", addr, s.o.caOut)
+	default:
+		fmt.Fprintf(stderr, "rdsproxy: forward proxy (HTTPS_PROXY=http://%s); judging GET /v3/{project_id}/backup-files\n", addr)
+	}
+}
+
+// finish writes the cassette, the reports and the summary, and returns the exit status.
+func (s *session) finish(start time.Time, stderr io.Writer) int {
+	status := 0
+	t := s.jd.tally()
+	switch {
+	case s.o.failOn == "failure" && t.failed > 0, s.o.failOn == "warning" && t.failed+t.warned > 0:
+		status = 1
+	}
+	if s.rec != nil {
+		switch {
+		case s.rec.Len() == 0:
+			fmt.Fprintln(stderr, "rdsproxy: no exchange to record")
+		default:
+			if err := s.rec.Close(); err != nil {
+				fmt.Fprintln(stderr, "rdsproxy:", err)
+				status = 1
+			} else {
+				fmt.Fprintf(stderr, "rdsproxy: recorded %d exchanges in %s\n", s.rec.Len(), s.rec.File())
+			}
+		}
+	}
+	if s.o.reportDir != "" {
+		if err := s.jd.writeReports(s.o.reportDir, start, time.Now(), status == 0); err != nil {
+			fmt.Fprintln(stderr, "rdsproxy:", err)
+			status = 1
+		}
+	}
+	s.jd.writeSummary(stderr)
+	return status
+}

@@ -5,7 +5,12 @@
 //     SDK's own signer computes for them (paths and queries with odd characters, several
 //     values, mixed-case keys, X-Language, X-Security-Token);
 //  2. the SDK's ShowBackupDownloadLink, with AK/SK credentials, receives its files from the
-//     fake endpoint, and with a wrong secret key receives a proper service error (401 APIG.0301).
+//     fake endpoint, and with a wrong secret key receives a proper service error (401 APIG.0301);
+//  3. the same call goes through rdsproxy --mitm (cmd/rdsproxy, built from the main module and
+//     run as a child process) to the fake over TLS: the SDK's signature verifies upstream
+//     (the right key gets its files, a wrong one the fake's 401), the SDK trusts the proxy's
+//     CA properly (never IgnoreSSLVerification), and rdsproxy judges both exchanges "pass"
+//     and exits 0 (proxy.go).
 //
 // It is a separate module; run it with `make sdk-crosscheck` (downloads and builds the SDK).
 package main
@@ -37,6 +42,10 @@ func main() {
 	failed := signingVectors()
 	if err := sdkAgainstFake(); err != nil {
 		fmt.Println("FAIL sdk against rdsfake:", err)
+		failed = true
+	}
+	if err := sdkThroughProxy(); err != nil {
+		fmt.Println("FAIL sdk through rdsproxy:", err)
 		failed = true
 	}
 	if failed {

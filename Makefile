@@ -18,7 +18,7 @@ FUZZTIME  ?= 20s
 REPORTS   ?= reports
 BIN       ?= bin
 
-.PHONY: all generate verify vet lint test test-race test-short spec-check spec-release docs conformance conformance-binary build bench bench-fake bench-download sdk-crosscheck fuzz soak clean
+.PHONY: all generate verify vet lint test test-race test-short spec-check spec-release docs conformance conformance-binary build bench bench-fake bench-download bench-proxy sdk-crosscheck fuzz soak clean
 
 all: verify test
 
@@ -122,6 +122,13 @@ bench-fake:
 ## bench-download: rdsbackup download vs curl -o of a 1 GiB file from rdsfake
 bench-download:
 	$(GO) run ./internal/cmd/benchdownload
+
+## bench-proxy: rdsproxy (validating every exchange) vs rdsfake direct vs Prism 5's `prism proxy`,
+## and a 1 GiB object through rdsproxy (installs Prism with npm into .bench/)
+bench-proxy:
+	@mkdir -p .bench
+	@[ -x .bench/node_modules/.bin/prism ] || (cd .bench && npm install --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5)
+	$(GO) run ./internal/cmd/benchproxy -duration $${BENCH_DURATION:-5s} -rounds $${BENCH_ROUNDS:-3}
 
 ## sdk-crosscheck: this toolkit against the provider's official Go SDK (a separate module;
 ## downloads and builds the 46 MB SDK, about two minutes cold)

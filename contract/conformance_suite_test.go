@@ -135,10 +135,11 @@ type subject struct {
 // validate fills s.violations from s.ex.
 func (s *subject) validate() {
 	s.have = true
-	s.violations = validator.Validate(s.ex)
-	if s.container != "" {
-		coverage.Add(s.container, s.ex, s.violations)
+	if s.container == "" {
+		s.violations = validator.Validate(s.ex)
+		return
 	}
+	s.violations = validator.ValidateCovered(s.ex, coverage, s.container)
 }
 
 // skipAll counts every check of s as skipped, for why (no response came).

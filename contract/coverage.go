@@ -52,22 +52,39 @@ func (c *Coverage) container(name string) *containerCoverage {
 }
 
 // Add counts one validated exchange of container: its status, error code, fields and, per
-// check, whether it passed, warned or failed (notes count as passed).
+// check, whether it passed, warned or failed (notes count as passed). Validator.ValidateCovered
+// validates and counts in one step, decoding the body once.
 func (c *Coverage) Add(container string, ex Exchange, vs []Violation) {
 	var body any
-	decodeErr := json.Unmarshal(ex.Body, &body) // before the lock: concurrent callers decode in parallel
+	err := json.Unmarshal(ex.Body, &body) // before the lock: concurrent callers decode in parallel
+	c.add(container, ex.StatusCode, body, err == nil, vs)
+}
+
+// ValidateCovered is Validate, with the exchange and its findings counted in c under container
+// as Coverage.Add counts them, from the body Validate decoded (not decoded a second time).
+func (v *Validator) ValidateCovered(ex Exchange, c *Coverage, container string) []Violation {
+	x := newExchange(&ex)
+	vs := merge(v.kinFindings(x), v.libFindings(x), v.rules(x), true)
+	body, ok := x.decoded()
+	c.add(container, ex.StatusCode, body, ok, vs)
+	return vs
+}
+
+// add counts one exchange: its status, its decoded body (when decoded is true) and its
+// findings.
+func (c *Coverage) add(container string, status int, body any, decoded bool, vs []Violation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cc := c.container(container)
 	cc.exchanges++
-	cc.statuses[ex.StatusCode]++
-	if decodeErr == nil {
-		if obj, ok := body.(map[string]any); ok && (ex.StatusCode < 200 || ex.StatusCode > 299) {
+	cc.statuses[status]++
+	if decoded {
+		if obj, ok := body.(map[string]any); ok && (status < 200 || status > 299) {
 			if code, ok := obj["error_code"].(string); ok {
-				if cc.errorCodes[ex.StatusCode] == nil {
-					cc.errorCodes[ex.StatusCode] = map[string]bool{}
+				if cc.errorCodes[status] == nil {
+					cc.errorCodes[status] = map[string]bool{}
 				}
-				cc.errorCodes[ex.StatusCode][code] = true
+				cc.errorCodes[status][code] = true
 			}
 		}
 		observeFields(body, "", cc.fields)

@@ -3,6 +3,8 @@ package contract
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -60,5 +62,36 @@ func TestCoverage(t *testing.T) {
 		if !strings.Contains(sum.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum.String())
 		}
+	}
+}
+
+// TestValidateCoveredCountsAsAdd: validating and counting in one step gives the same coverage
+// and findings as Validate followed by Add.
+func TestValidateCoveredCountsAsAdd(t *testing.T) {
+	t.Parallel()
+	v := testValidator(t)
+	exs := []Exchange{
+		{URL: "https://rds.example.com/v3/p/backup-files?backup_id=x", StatusCode: 404, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: []byte(`{"error_code":"DBS.201010","error_msg":"no such backup","extra":1}`)},
+		{URL: "https://rds.example.com/v3/p/backup-files?backup_id=x", StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: []byte(`{"files":[{"name":"a","size":"1"}],"bucket":"b"}`)},
+		{URL: "https://rds.example.com/v3/p/backup-files?backup_id=x", StatusCode: 502, Body: []byte(`<html>`)},
+	}
+	one, two := v.NewCoverage(), v.NewCoverage()
+	for _, ex := range exs {
+		got := v.ValidateCovered(ex, one, "live")
+		want := v.Validate(ex)
+		two.Add("live", ex, want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("findings differ:\n%v\n%v", got, want)
+		}
+	}
+	a, _ := one.Report("live").MarshalIndent()
+	b, _ := two.Report("live").MarshalIndent()
+	if string(a) != string(b) {
+		t.Errorf("coverage differs:\n%s\n%s", a, b)
+	}
+	if !strings.Contains(string(a), "DBS.201010") || !strings.Contains(string(a), "/extra") {
+		t.Errorf("coverage lacks what the bodies held:\n%s", a)
 	}
 }

@@ -104,8 +104,7 @@ func (jd *judge) onExchange(ex *proxy.Exchange) {
 			jd.coverage.Skip(container, check, j.problem)
 		}
 	default:
-		vs := jd.v.Validate(cex)
-		jd.coverage.Add(container, cex, vs)
+		vs := jd.v.ValidateCovered(cex, jd.coverage, container)
 		for _, v := range vs {
 			if v.Severity != contract.Note { // notes are in the coverage; the lists keep what matters
 				masked(&v, secrets)

@@ -57,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.recordDir, "record", "", "on stop, write the judged exchanges, redacted, as a go-vcr cassette into this directory (replay: RDS_RECORDINGS=DIR make conformance)")
 	fs.BoolVar(&o.redactProject, "redact-project", os.Getenv("RDS_REDACT_PROJECT") == "1", "with --record: mask the project ID too (or RDS_REDACT_PROJECT=1)")
 	fs.IntVar(&o.maxExchanges, "max-exchanges", 0, "stop after this many exchanges of the operation (0: until SIGINT or SIGTERM)")
-	fs.IntVar(&o.keep, "keep", 10000, "memory bound: the reports list the first N exchanges one by one (then only those that did not pass, up to N more; the rest are counted), and the recording keeps the first N")
+	fs.IntVar(&o.keep, "keep", 1000, "memory bound: the reports list the first N exchanges one by one (then only those that did not pass, up to N more; the rest are counted), and the recording keeps the first N")
 	fs.StringVar(&o.failOn, "fail-on", "failure", "exit 1 when an exchange has a failure, a warning or a failure (warning), or never")
 	fs.BoolVar(&o.strict, "strict", os.Getenv("RDS_STRICT") == "1", "undocumented response fields are failures, not warnings (or RDS_STRICT=1)")
 	fs.Int64Var(&o.maxBody, "max-body", proxy.DefaultMaxBody, "bytes of a response of the operation kept for validation (larger ones pass through and fail complete_response)")

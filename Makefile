@@ -38,7 +38,7 @@ verify:
 	echo "verify: generated code matches the spec and config"
 
 vet:
-	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "not gofmt-formatted: $$bad"; exit 1; fi
+	@bad=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$bad" ]; then echo "not gofmt-formatted: $$bad"; exit 1; fi
 	$(GO) vet ./...
 
 lint: vet

@@ -171,7 +171,7 @@ func TestREADMETranscripts(t *testing.T) {
 				// open: stderr is not read (a command that wants it says 2>&1), and the wait for
 				// stdout to close ends shortly after the command itself does
 				sh.Stderr, sh.WaitDelay = devNull(t), 5*time.Second
-				if strings.HasPrefix(cmd, "export ") {               // later commands of the block see it
+				if strings.HasPrefix(cmd, "export ") { // later commands of the block see it
 					prelude += cmd + "\n"
 				}
 				sh.Dir, sh.Env = dir, env

@@ -82,12 +82,19 @@ func (s *session) serve(ctx context.Context, stdout, stderr io.Writer) int {
 	start := time.Now()
 	ln, err := net.Listen("tcp", s.o.listen)
 	if err != nil {
+		s.p.Shutdown(ctx) // never served: this stops its judges
 		fmt.Fprintln(stderr, "rdsproxy:", err)
 		return 1
+	}
+	if s.loopsToItself(ln.Addr()) {
+		ln.Close()
+		s.p.Shutdown(ctx)
+		return usageFailure(stderr, fmt.Errorf("--upstream %s is this proxy's own address (--listen): every request would come back to it", s.o.upstream))
 	}
 	if s.o.caOut != "" {
 		if err := os.WriteFile(s.o.caOut, s.ca.PEM(), 0o644); err != nil {
 			ln.Close()
+			s.p.Shutdown(ctx)
 			fmt.Fprintln(stderr, "rdsproxy: writing the CA certificate:", err)
 			return 1
 		}
@@ -106,6 +113,24 @@ func (s *session) serve(ctx context.Context, stdout, stderr io.Writer) int {
 	defer cancel()
 	s.p.Shutdown(shutdown)
 	return s.finish(start, stderr)
+}
+
+// loopsToItself reports whether --upstream names the address the proxy listens on.
+func (s *session) loopsToItself(addr net.Addr) bool {
+	u, err := s.o.upstreamURL()
+	if err != nil || u == nil {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	up, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(u.Hostname(), port))
+	la, ok := addr.(*net.TCPAddr)
+	if err != nil || !ok || up.Port != la.Port {
+		return false
+	}
+	return up.IP.Equal(la.IP) || la.IP.IsUnspecified() && up.IP.IsLoopback()
 }
 
 // announce says on stderr what the proxy does, and warns when anyone may use it.

@@ -2,6 +2,7 @@ package readme
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -165,7 +166,9 @@ func TestREADMETranscripts(t *testing.T) {
 				// the README's fake listens on 127.0.0.1:8080; this one wherever it could, and
 				// so do the proxy (9000) and a second fake (8443) that a block starts itself
 				cmd := ports.Replace(s.cmd)
-				sh := exec.Command("bash", "-c", prelude+cmd)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a command that waits for what never comes
+				defer cancel()
+				sh := exec.CommandContext(ctx, "bash", "-c", prelude+cmd)
 				sh.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // what it leaves running is killed below
 				// a process the command leaves running in the background must not hold the output
 				// open: stderr is not read (a command that wants it says 2>&1), and the wait for

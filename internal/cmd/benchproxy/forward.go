@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/rdskit/rdsbackup/internal/profiling"
 	"github.com/rdskit/rdsbackup/internal/proxy"
 )
 
@@ -20,9 +21,7 @@ func serveForward(upstream string) {
 		fmt.Fprintln(os.Stderr, "benchproxy serve-forward:", err)
 		os.Exit(1)
 	}
-	if path := os.Getenv("BENCHPROXY_CPUPROFILE"); path != "" {
-		profileOnSignal(path)
-	}
+	profiling.OnSignal(os.Getenv(profiling.EnvFile))
 	u, err := url.Parse(upstream)
 	if err != nil {
 		fail(err)

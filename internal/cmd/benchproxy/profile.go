@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rdskit/rdsbackup/internal/profiling"
 )
 
 // The hidden -cpuprofile FILE flag profiles the rdsproxy process of the throughput rounds
@@ -25,61 +24,12 @@ const profileSource = `package main
 
 import (
 	"os"
-	"os/signal"
-	"runtime"
-	"runtime/pprof"
-	"syscall"
+
+	"github.com/rdskit/rdsbackup/internal/profiling"
 )
 
-func init() {
-	path := os.Getenv("BENCHPROXY_CPUPROFILE")
-	if path == "" {
-		return
-	}
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, syscall.SIGUSR1)
-	go func() {
-		<-ch
-		f, err := os.Create(path)
-		if err != nil {
-			return
-		}
-		runtime.SetMutexProfileFraction(5)
-		pprof.StartCPUProfile(f)
-		<-ch
-		pprof.StopCPUProfile()
-		f.Close()
-		if m, err := os.Create(path + ".mutex"); err == nil {
-			pprof.Lookup("mutex").WriteTo(m, 0)
-			m.Close()
-		}
-		os.WriteFile(path+".done", nil, 0o644)
-	}()
-}
+func init() { profiling.OnSignal(os.Getenv(profiling.EnvFile)) }
 `
-
-// profileOnSignal is profileSource's init for this program's serve-forward.
-func profileOnSignal(path string) {
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, syscall.SIGUSR1)
-	go func() {
-		<-ch
-		f, err := os.Create(path)
-		if err != nil {
-			return
-		}
-		runtime.SetMutexProfileFraction(5)
-		_ = pprof.StartCPUProfile(f)
-		<-ch
-		pprof.StopCPUProfile()
-		f.Close()
-		if m, err := os.Create(path + ".mutex"); err == nil {
-			_ = pprof.Lookup("mutex").WriteTo(m, 0)
-			m.Close()
-		}
-		_ = os.WriteFile(path+".done", nil, 0o644)
-	}()
-}
 
 // buildProfiled builds the profiling variant of rdsproxy into dir.
 func buildProfiled(ctx context.Context, dir string) (string, error) {
@@ -113,7 +63,7 @@ func profileEnv(file string) ([]string, error) {
 	for _, f := range []string{abs, abs + ".mutex", abs + ".done"} {
 		_ = os.Remove(f)
 	}
-	return append(os.Environ(), "BENCHPROXY_CPUPROFILE="+abs), nil
+	return append(os.Environ(), profiling.EnvFile+"="+abs), nil
 }
 
 // profile starts the CPU profile of rdsproxy when -cpuprofile is set, and returns what

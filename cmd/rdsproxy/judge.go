@@ -94,7 +94,7 @@ type judge struct {
 // onExchange judges one exchange of GET /v3/{project_id}/backup-files.
 func (jd *judge) onExchange(ex *proxy.Exchange) {
 	j := &judged{seq: ex.Seq, start: ex.Start, elapsed: ex.Done.Sub(ex.Start), method: ex.Method, url: redact.URL(ex.URL), status: ex.StatusCode}
-	secrets := requestSecrets(ex.RequestHeader)
+	secrets := redact.Credentials(ex.RequestHeader)
 	j.requestID = redact.Values(redact.Text(ex.Header.Get("X-Request-Id")), secrets...)
 	cex, problem, failed := jd.exchange(ex)
 	switch {
@@ -227,28 +227,6 @@ func decoded(h http.Header, body []byte, max int64) ([]byte, error) {
 		return out, nil
 	}
 	return body, nil // an encoding the validator will judge as it is (content type, schema)
-}
-
-// requestSecrets are the literal credentials of a request, masked wherever they reappear
-// (a server echoing the token into X-Request-Id, say): the token, the security token, the
-// access key and signature of an SDK-HMAC-SHA256 Authorization.
-func requestSecrets(h http.Header) []string {
-	var out []string
-	for _, k := range []string{"X-Auth-Token", "X-Security-Token"} {
-		if v := h.Get(k); v != "" {
-			out = append(out, v)
-		}
-	}
-	auth := h.Get("Authorization")
-	for _, part := range strings.FieldsFunc(auth, func(r rune) bool { return r == ' ' || r == ',' }) {
-		if k, v, ok := strings.Cut(part, "="); ok && (k == "Access" || k == "Signature") && v != "" {
-			out = append(out, v)
-		}
-	}
-	if auth != "" {
-		out = append(out, auth)
-	}
-	return out
 }
 
 // masked applies the request's secrets to every text of v (the engine already masked links).

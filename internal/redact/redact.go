@@ -29,6 +29,31 @@ func IsSecretHeader(name string) bool {
 	return secretHeaders[http.CanonicalHeaderKey(name)]
 }
 
+// Credentials returns the literal secrets a request's headers carry, to be masked wherever
+// they reappear (a server echoing a token into X-Request-Id, say): the value of every secret
+// header (IsSecretHeader), and the access key and signature inside an SDK-HMAC-SHA256
+// Authorization ("... Access=AK, SignedHeaders=..., Signature=HEX"), which may reappear alone.
+func Credentials(h http.Header) []string {
+	var out []string
+	for name, vs := range h {
+		if !IsSecretHeader(name) {
+			continue
+		}
+		for _, v := range vs {
+			if v == "" {
+				continue
+			}
+			out = append(out, v)
+			for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' }) {
+				if k, pv, ok := strings.Cut(part, "="); ok && (k == "Access" || k == "Signature") && pv != "" {
+					out = append(out, pv)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // secretQuery lists query parameters (lower case) of download links that carry credentials
 // or signatures: OBS and S3 V2/V4 presigned URLs, and common token parameters.
 var secretQuery = map[string]bool{

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -72,4 +73,27 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("Text(%q) = %q", s, out)
 		}
 	})
+}
+
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	h := http.Header{
+		"X-Auth-Token":  {"tok-0123456789"},
+		"Authorization": {"SDK-HMAC-SHA256 Access=AKEXAMPLE, SignedHeaders=host;x-sdk-date, Signature=abcdef0123"},
+		"Cookie":        {"s=1"},
+		"Accept":        {"application/json"},
+		"X-Empty":       {""},
+	}
+	got := Credentials(h)
+	for _, want := range []string{"tok-0123456789", "AKEXAMPLE", "abcdef0123", "s=1", h.Get("Authorization")} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Credentials lacks %q: %q", want, got)
+		}
+	}
+	if slices.Contains(got, "application/json") || slices.Contains(got, "host;x-sdk-date") {
+		t.Errorf("Credentials holds what is not secret: %q", got)
+	}
+	if len(Credentials(http.Header{"Accept": {"x"}})) != 0 {
+		t.Error("credentials in a request without any")
+	}
 }

@@ -58,18 +58,20 @@ test-short:
 ## spec-check: compare openapi/rds-backup-files.yaml with the last released description
 ## (openapi/released/rds-backup-files.yaml) with oasdiff and fail on a breaking change. The
 ## checker is its own module (internal/speccheck), so oasdiff stays out of this module's go.mod;
-## its tests run first.
+## its tests run after the check (whose one-line findings come first).
 spec-check:
 	@mkdir -p $(BIN)
-	@cd internal/speccheck && $(GO) vet ./... && $(GO) build -o "$(abspath $(BIN))/speccheck" . && \
-		out=$$($(GO) test -count=1 ./... 2>&1) || { echo "$$out"; exit 1; }
+	@cd internal/speccheck && $(GO) vet ./... && $(GO) build -o "$(abspath $(BIN))/speccheck" .
 	@"$(abspath $(BIN))/speccheck" -root "$(CURDIR)" check
+	@cd internal/speccheck && out=$$($(GO) test -count=1 ./... 2>&1) || { echo "$$out"; exit 1; }
 
 ## spec-release: the working description becomes the release: openapi/released/rds-backup-files.yaml
 ## and a copy named by its version. Refused unless info.version went up, and up by a major
 ## version when spec-check finds a breaking change.
 spec-release:
-	@cd internal/speccheck && $(GO) run . -root "$(CURDIR)" release
+	@mkdir -p $(BIN)
+	@cd internal/speccheck && $(GO) build -o "$(abspath $(BIN))/speccheck" .
+	@"$(abspath $(BIN))/speccheck" -root "$(CURDIR)" release
 
 ## docs: lint the description and render docs/index.html (Redoc 2, self-contained: the Redoc
 ## script inlined, no web font) with Redocly CLI $(REDOCLY_VERSION), installed with npm into

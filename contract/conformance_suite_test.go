@@ -319,8 +319,8 @@ const envWorkDir = "RDS_WORKDIR"
 // resolveDir turns a path given in the environment (RDS_RECORDINGS, RDS_RECORD,
 // RDS_CA_FILE) into an absolute path: a relative one is taken from RDS_WORKDIR when set (the
 // directory where the user ran make), else from the module's root when the working
-// directory is inside this module (go test runs in contract/), else from the working
-// directory (the standalone binary).
+// directory is this module's contract/ (go test runs there), else from the working directory
+// (the standalone binary, wherever it runs).
 func resolveDir(dir string) string {
 	if filepath.IsAbs(dir) {
 		return filepath.Clean(dir)
@@ -332,10 +332,18 @@ func resolveDir(dir string) string {
 	if err != nil {
 		return dir
 	}
-	if root := moduleRoot(wd); root != "" {
+	if root, ok := goTestDir(wd); ok {
 		return filepath.Join(root, dir)
 	}
 	return filepath.Join(wd, dir)
+}
+
+// goTestDir reports whether wd is where go test runs this suite (the module's contract/
+// directory), and returns the module's root. The standalone binary run anywhere else, in a
+// clone's other directories too, takes paths from where it runs.
+func goTestDir(wd string) (string, bool) {
+	root := moduleRoot(wd)
+	return root, root != "" && filepath.Clean(wd) == filepath.Join(root, "contract")
 }
 
 // lookupEnv is os.LookupEnv with the path settings of the client (RDS_CA_FILE) resolved as

@@ -136,6 +136,10 @@ func (r CoverageReport) WriteSummary(w io.Writer, detailsFile string) {
 	} else {
 		fmt.Fprintln(w, "Coverage:")
 	}
+	if len(r.Containers) == 0 {
+		fmt.Fprintln(w, "  no exchange was checked")
+		return
+	}
 	blocks := r.Containers
 	if len(blocks) != 1 {
 		blocks = append(slices.Clone(blocks), r.Total)

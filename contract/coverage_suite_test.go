@@ -27,8 +27,10 @@ var _ = ReportAfterSuite("coverage and HTML report", func(report Report) {
 	r := coverage.Report("recorded", "fake", "live")
 	dir := os.Getenv(envReports)
 	if dir == "" {
-		if wd, err := os.Getwd(); err == nil && moduleRoot(wd) != "" {
-			return
+		if wd, err := os.Getwd(); err == nil {
+			if _, inGoTest := goTestDir(wd); inGoTest {
+				return
+			}
 		}
 		dir = "reports"
 	}

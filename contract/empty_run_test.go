@@ -54,8 +54,11 @@ func TestPathsAsTheUserTypedThem(t *testing.T) {
 	os.Unsetenv(envWorkDir)
 	wd, _ := os.Getwd()
 	want := filepath.Join(wd, "x") // the standalone binary, run anywhere: the working directory
-	if root := moduleRoot(wd); root != "" {
+	if root, ok := goTestDir(wd); ok {
 		want = filepath.Join(root, "x") // go test runs in contract/: the module's root
+	}
+	if _, ok := goTestDir(filepath.Join(wd, "..", "cmd")); ok {
+		t.Error("a directory of the clone other than contract/ counted as go test's")
 	}
 	if got := resolveDir("x"); got != want {
 		t.Errorf("without RDS_WORKDIR: %q, want %q", got, want)

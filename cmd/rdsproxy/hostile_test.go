@@ -172,12 +172,18 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"--upstream", "https://h", "--mitm"}, "do not go together"},
 		{[]string{"--upstream", "https://h", "--ca-out", "x"}, "--ca-out needs --mitm"},
 		{[]string{"--upstream", "https://h", "--intercept", "*.h"}, "--intercept needs --mitm"},
-		{[]string{"--mitm", "--intercept", "[x"}, `"[x" is not a host pattern`},
+		{[]string{"--mitm", "--ca-out", "x", "--intercept", "[x"}, `"[x" is not a host pattern`},
 		{[]string{"--upstream", "ftp://h"}, "is not an http:// or https:// URL"},
-		{[]string{"--upstream", "https://user:pw@h"}, "no user information"},
+		{[]string{"--upstream", "https://user:pw@h"}, "--upstream must not carry user information"},
+		{[]string{"--mitm"}, "--mitm needs --ca-out FILE"},
+		{[]string{"--mitm", "--ca-out", "x", "--intercept", "127.0.0.1:8443"}, "no port, no scheme"},
+		{[]string{"--upstream", "https://h", "--listen", "nonsense"}, `--listen "nonsense" is not host:port`},
+		{[]string{"--upstream", "https://h", "--keep", "-5"}, "--keep must be positive"},
+		{[]string{"--upstream", "https://h", "--max-body", "0"}, "--max-body must be positive"},
+		{[]string{"--upstream", "https://h", "--report", "/proc/no-such-dir"}, "--report: mkdir /proc/no-such-dir"},
 		{[]string{"--upstream", "https://h", "--fail-on", "sometimes"}, "--fail-on must be failure, warning or never"},
 		{[]string{"--upstream", "https://h", "--max-exchanges", "-1"}, "--max-exchanges must be 0 or more"},
-		{[]string{"--upstream", "https://h", "--timeout", "0s"}, "must be positive"},
+		{[]string{"--upstream", "https://h", "--timeout", "0s"}, "--timeout must be positive"},
 		{[]string{"--upstream", "https://h", "--upstream-ca", missing}, "--upstream-ca: open"},
 		{[]string{"--upstream", "https://h", "--upstream-ca", notPEM}, "no PEM certificate in it"},
 		{[]string{"--upstream", "https://h", "stray"}, `unexpected argument "stray"`},
@@ -200,8 +206,8 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("--version: %d %q %q", code, stdout.String(), stderr.String())
 	}
 	stdout.Reset()
-	if code := run(context.Background(), []string{"--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "AK/SK") || !strings.Contains(stderr.String(), "-mitm") {
-		t.Errorf("--help: %d %q", code, stderr.String())
+	if code := run(context.Background(), []string{"--help"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "AK/SK") || !strings.Contains(stdout.String(), "-mitm") {
+		t.Errorf("--help: %d %q (on stdout, for rdsproxy --help | less)", code, stdout.String())
 	}
 }
 
@@ -317,5 +323,54 @@ func TestStartFailures(t *testing.T) {
 		if code != 1 || strings.Count(stderr.String(), "\n") != 1 || stdout.Len() != 0 {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
 		}
+	}
+}
+
+// TestOnlyTheOperationIsJudged: other methods and other spellings of the path are other
+// routes, forwarded and not judged; a relayed tunnel is said once per host.
+func TestOnlyTheOperationIsJudged(t *testing.T) {
+	t.Parallel()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	defer upstream.Close()
+	r := startProxy(t, "--upstream", upstream.URL, "--fail-on", "never")
+	base := r.url + "/v3/" + testutil.Project
+	for _, req := range []struct{ method, url string }{
+		{"POST", base + "/backup-files?backup_id=b"}, {"HEAD", base + "/backup-files?backup_id=b"},
+		{"GET", base + "/backup-files/?backup_id=b"}, {"GET", base + "/backup%2Dfiles?backup_id=b"}, {"GET", base + "/backups"},
+	} {
+		rq, _ := http.NewRequest(req.method, req.url, nil)
+		resp, err := http.DefaultClient.Do(rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 204 {
+			t.Errorf("%s %s: %d, want the upstream's 204", req.method, req.url, resp.StatusCode)
+		}
+	}
+	if code := r.stop(t); code != 0 || !strings.Contains(r.stderr.String(), "judged 0 exchange(s)") {
+		t.Errorf("exit %d:\n%s", code, r.stderr)
+	}
+}
+
+func TestTunnelledHostsAreSaid(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startProxy(t, "--mitm", "--ca-out", filepath.Join(dir, "ca.pem"), "--intercept", "*.myhuaweicloud.com", "--fail-on", "never")
+	target := strings.TrimPrefix(r.url, "http://") // any listening host:port will do
+	for range 2 {
+		conn, err := net.Dial("tcp", target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, "CONNECT "+target+" HTTP/1.1\r\nHost: "+target+"\r\n\r\n")
+		buf := make([]byte, 64)
+		conn.Read(buf)
+		conn.Close()
+	}
+	r.stop(t)
+	log := r.stderr.String()
+	if strings.Count(log, "CONNECT "+target+" relayed untouched") != 1 || !strings.Contains(log, "opening the tunnels to *.myhuaweicloud.com") {
+		t.Errorf("log:\n%s", log)
 	}
 }

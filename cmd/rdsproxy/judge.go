@@ -84,6 +84,7 @@ type judge struct {
 	// only those that did not pass, up to keep more; the recording keeps the first keep.
 	keep       int
 	recordFull sync.Once
+	tunnels    sync.Map // host:port -> true: relayed tunnels already mentioned
 
 	mu       sync.Mutex
 	listed   []*judged // what the reports list one by one
@@ -132,7 +133,15 @@ func (jd *judge) onExchange(ex *proxy.Exchange) {
 	n := jd.count(j, verdict)
 	fmt.Fprintln(jd.log, logLine(j))
 	if jd.max > 0 && n == jd.max {
+		fmt.Fprintf(jd.log, "rdsproxy: %d exchange(s) judged (--max-exchanges): stopping; exchanges already in flight are judged too\n", n)
 		jd.stop()
+	}
+}
+
+// onTunnel says once per host:port that its CONNECT tunnels are relayed, not judged.
+func (jd *judge) onTunnel(authority string) {
+	if _, seen := jd.tunnels.LoadOrStore(authority, true); !seen {
+		fmt.Fprintf(jd.log, "rdsproxy: CONNECT %s relayed untouched (no --intercept pattern matches it): its exchanges are not judged\n", textsafe.Escape(authority))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path"
@@ -32,8 +33,8 @@ type patterns []string
 func (p *patterns) String() string { return strings.Join(*p, ",") }
 
 func (p *patterns) Set(s string) error {
-	if _, err := path.Match(s, "x"); err != nil || s == "" {
-		return fmt.Errorf("%q is not a host pattern (path.Match syntax, as *.myhuaweicloud.com)", s)
+	if _, err := path.Match(s, "x"); err != nil || s == "" || strings.ContainsAny(s, ":/") {
+		return fmt.Errorf("%q is not a host pattern (a host name in path.Match syntax, as *.myhuaweicloud.com; no port, no scheme)", s)
 	}
 	*p = append(*p, s)
 	return nil
@@ -41,16 +42,16 @@ func (p *patterns) Set(s string) error {
 
 const usageLine = "usage: rdsproxy (--upstream URL | --mitm [--ca-out FILE] [--intercept HOSTPATTERN ...]) [--listen ADDR] [--upstream-ca FILE] [--report DIR] [--record DIR] [--max-exchanges N] [--fail-on failure|warning|never] [--version]"
 
-// parseFlags parses args. It returns flag.ErrHelp after printing the help for -h, and a
-// one-line error for a mistake.
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+// parseFlags parses args. It returns flag.ErrHelp after printing the help for -h on stdout,
+// and a one-line error for a mistake.
+func parseFlags(args []string, stdout io.Writer) (*options, error) {
 	var o options
 	fs := flag.NewFlagSet("rdsproxy", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // mistakes are reported in one line, not with the whole usage
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:9000", "address to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&o.upstream, "upstream", "", "reverse mode: forward every request to this endpoint (https://rds.REGION.myhuaweicloud.com); clients point their endpoint at the proxy. Token auth only: an AK/SK signature covers the Host header, which a reverse proxy changes; use --mitm for AK/SK clients")
 	fs.BoolVar(&o.mitm, "mitm", false, "forward mode: an HTTP proxy (HTTPS_PROXY=http://ADDR) that opens the CONNECT tunnels of the --intercept hosts with certificates of its own CA, so that clients keep their Host and their AK/SK signatures verify upstream")
-	fs.StringVar(&o.caOut, "ca-out", "", "with --mitm: write the proxy's CA certificate (PEM; never its key) to this file for clients to trust")
+	fs.StringVar(&o.caOut, "ca-out", "", "with --mitm (required): write the proxy's CA certificate (PEM; never its key) to this file for clients to trust")
 	fs.Var(&o.intercept, "intercept", "with --mitm: open only the tunnels to hosts matching this pattern (repeatable; default every host); others are relayed untouched")
 	fs.StringVar(&o.upstreamCA, "upstream-ca", "", "PEM file of CA certificates trusted for upstream servers, besides the system's (a private cloud's CA)")
 	fs.StringVar(&o.reportDir, "report", "", "on stop, write rdsproxy.junit.xml, rdsproxy.json, rdsproxy.html and coverage.json into this directory")
@@ -58,7 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.redactProject, "redact-project", os.Getenv("RDS_REDACT_PROJECT") == "1", "with --record: mask the project ID too (or RDS_REDACT_PROJECT=1)")
 	fs.IntVar(&o.maxExchanges, "max-exchanges", 0, "stop after this many exchanges of the operation (0: until SIGINT or SIGTERM)")
 	fs.IntVar(&o.keep, "keep", 1000, "memory bound: the reports list the first N exchanges one by one (then only those that did not pass, up to N more; the rest are counted), and the recording keeps the first N")
-	fs.StringVar(&o.failOn, "fail-on", "failure", "exit 1 when an exchange has a failure, a warning or a failure (warning), or never")
+	fs.StringVar(&o.failOn, "fail-on", "failure", "failure: exit 1 when an exchange failed (or none was judged); warning: also when one only warned; never: always exit 0")
 	fs.BoolVar(&o.strict, "strict", os.Getenv("RDS_STRICT") == "1", "undocumented response fields are failures, not warnings (or RDS_STRICT=1)")
 	fs.Int64Var(&o.maxBody, "max-body", proxy.DefaultMaxBody, "bytes of a response of the operation kept for validation (larger ones pass through and fail complete_response)")
 	fs.IntVar(&o.maxConns, "max-conns", proxy.DefaultMaxConns, "client connections served at once")
@@ -69,8 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stderr)
-		fmt.Fprintln(stderr, usageLine)
+		fs.SetOutput(stdout)
+		fmt.Fprintln(stdout, usageLine)
 		fs.PrintDefaults()
 		return nil, err
 	case err != nil:
@@ -93,14 +94,23 @@ func (o *options) validate() error {
 		return errors.New("--upstream (reverse mode) and --mitm (forward mode) do not go together")
 	case o.caOut != "" && !o.mitm:
 		return errors.New("--ca-out needs --mitm")
+	case o.mitm && o.caOut == "":
+		return errors.New("--mitm needs --ca-out FILE: clients must trust the proxy's CA, which exists only in memory")
 	case len(o.intercept) > 0 && !o.mitm:
 		return errors.New("--intercept needs --mitm")
 	case o.failOn != "failure" && o.failOn != "warning" && o.failOn != "never":
 		return fmt.Errorf("--fail-on must be failure, warning or never, not %q", o.failOn)
 	case o.maxExchanges < 0:
 		return errors.New("--max-exchanges must be 0 or more")
-	case o.maxBody <= 0 || o.maxConns <= 0 || o.keep <= 0 || o.timeout <= 0 || o.idleTimeout <= 0 || o.maxLinkTTL <= 0:
-		return errors.New("--max-body, --max-conns, --keep, --timeout, --idle-timeout and --max-link-ttl must be positive")
+	}
+	if _, _, err := net.SplitHostPort(o.listen); err != nil {
+		return fmt.Errorf("--listen %q is not host:port (127.0.0.1:9000; port 0 picks a free one)", o.listen)
+	}
+	for name, positive := range map[string]bool{"--max-body": o.maxBody > 0, "--max-conns": o.maxConns > 0, "--keep": o.keep > 0,
+		"--timeout": o.timeout > 0, "--idle-timeout": o.idleTimeout > 0, "--max-link-ttl": o.maxLinkTTL > 0} {
+		if !positive {
+			return fmt.Errorf("%s must be positive", name)
+		}
 	}
 	return nil
 }
@@ -111,8 +121,11 @@ func (o *options) upstreamURL() (*url.URL, error) {
 		return nil, nil
 	}
 	u, err := url.Parse(o.upstream)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("--upstream %q is not an http:// or https:// URL with a host (and no user information)", redact.URL(o.upstream))
+	switch {
+	case err == nil && u.User != nil:
+		return nil, errors.New("--upstream must not carry user information (user:password@): the proxy forwards the client's own credentials")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return nil, fmt.Errorf("--upstream %q is not an http:// or https:// URL with a host", redact.URL(o.upstream))
 	}
 	return u, nil
 }

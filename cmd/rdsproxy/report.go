@@ -139,13 +139,13 @@ func specReport(j *judged, check string) types.SpecReport {
 			if j.failed {
 				sr.State = types.SpecStateFailed
 			}
-			sr.Failure = types.Failure{Message: j.problem + reproLine(j)}
+			sr.Failure = failure(j, j.problem+reproLine(j))
 		}
 		return sr
 	}
 	if j.problem != "" {
 		sr.State = types.SpecStateSkipped
-		sr.Failure = types.Failure{Message: "not checked: " + j.problem}
+		sr.Failure = failure(j, "not checked: "+j.problem)
 		return sr
 	}
 	var failures []string
@@ -161,9 +161,17 @@ func specReport(j *judged, check string) types.SpecReport {
 	}
 	if len(failures) > 0 {
 		sr.State = types.SpecStateFailed
-		sr.Failure = types.Failure{Message: fmt.Sprintf("exchange %d broke %s:\n  - %s%s", j.seq, check, strings.Join(failures, "\n  - "), reproLine(j))}
+		sr.Failure = failure(j, fmt.Sprintf("exchange %d broke %s:\n  - %s%s", j.seq, check, strings.Join(failures, "\n  - "), reproLine(j)))
 	}
 	return sr
+}
+
+// failure is a spec's failure (or skip reason) at the exchange: Ginkgo's reporters print its
+// node type, location and time with the message.
+func failure(j *judged, msg string) types.Failure {
+	loc := types.CodeLocation{FileName: "rdsproxy exchange", LineNumber: int(j.seq)}
+	return types.Failure{Message: msg, Location: loc, FailureNodeType: types.NodeTypeIt, FailureNodeLocation: loc,
+		TimelineLocation: types.TimelineLocation{Time: j.start}}
 }
 
 func reproLine(j *judged) string {

@@ -8,8 +8,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rdskit/rdsbackup/contract"
@@ -39,6 +42,11 @@ func (o *options) setup(stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	for flagName, dir := range map[string]string{"--report": o.reportDir, "--record": o.recordDir} {
+		if err := writableDir(dir); err != nil {
+			return nil, fmt.Errorf("%s: %w (checked at start, so that nothing judged is lost at the end)", flagName, err)
+		}
+	}
 	v, err := contract.NewValidator(contract.Options{Strict: o.strict, MaxLinkTTL: o.maxLinkTTL})
 	if err != nil {
 		return nil, err
@@ -66,15 +74,37 @@ func (o *options) setup(stderr io.Writer) (*session, error) {
 		Upstream: upstream, CA: s.ca, Intercept: o.intercept, RootCAs: roots,
 		Watch:      watch,
 		OnExchange: s.jd.onExchange,
+		OnTunnel:   s.jd.onTunnel,
 		MaxBody:    o.maxBody, MaxConns: o.maxConns, HeaderTimeout: o.timeout, IdleTimeout: o.idleTimeout,
 		ErrorLog: log.New(stderr, "", log.Ltime),
 	})
 	return s, err
 }
 
-// watch picks the exchanges to judge: every request on the operation's path, whatever its
-// method (a POST there fails check route).
-func watch(r *http.Request) bool { return recording.IsOperationPath(r.URL.Path) }
+// writableDir makes dir (when not empty) and checks that a file can be written in it.
+func writableDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".rdsproxy-check-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// watch picks the exchanges to judge: GET /v3/{project_id}/backup-files, as sent (no trailing
+// slash, no escaped character in the fixed parts). Other methods and paths are other routes,
+// forwarded and not judged: how a client picks its route is not the endpoint's conformance.
+func watch(r *http.Request) bool {
+	p := r.URL.EscapedPath()
+	return r.Method == http.MethodGet && !strings.HasSuffix(p, "/") && recording.IsOperationPath(p) &&
+		strings.HasPrefix(p, "/v3/") && strings.HasSuffix(p, "/backup-files")
+}
 
 // serve listens, announces itself, serves until ctx ends or enough exchanges were judged,
 // then stops, writes the cassette and the reports, and returns the exit status.
@@ -109,10 +139,35 @@ func (s *session) serve(ctx context.Context, stdout, stderr io.Writer) int {
 	case err := <-served:
 		fmt.Fprintln(stderr, "rdsproxy:", err)
 	}
+	s.drain(stderr)
+	return s.finish(start, stderr)
+}
+
+// drain stops the proxy: the requests in flight get up to 10 s to finish, or until a second
+// SIGINT or SIGTERM.
+func (s *session) drain(stderr io.Writer) {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s.p.Shutdown(shutdown)
-	return s.finish(start, stderr)
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.p.Shutdown(shutdown)
+	}()
+	select {
+	case <-done:
+		return
+	case <-time.After(time.Second):
+		fmt.Fprintln(stderr, "rdsproxy: stopping: letting the requests in flight finish (at most 10s; interrupt again to stop now)")
+	}
+	select {
+	case <-done:
+	case <-again:
+		cancel()
+		<-done
+	}
 }
 
 // loopsToItself reports whether --upstream names the address the proxy listens on.
@@ -141,20 +196,24 @@ func (s *session) announce(addr net.Addr, stderr io.Writer) {
 	switch {
 	case s.o.upstream != "":
 		fmt.Fprintf(stderr, "rdsproxy: reverse proxy to %s; judging GET /v3/{project_id}/backup-files\n", s.o.upstream)
-	case s.o.caOut != "":
-		fmt.Fprintf(stderr, "rdsproxy: forward proxy (HTTPS_PROXY=http://%s), CA certificate in %s; judging GET /v3/{project_id}/backup-files\n", addr, s.o.caOut)
+	case len(s.o.intercept) > 0:
+		fmt.Fprintf(stderr, "rdsproxy: forward proxy (HTTPS_PROXY=http://%s), CA certificate in %s, opening the tunnels to %s; judging GET /v3/{project_id}/backup-files\n",
+			addr, s.o.caOut, strings.Join(s.o.intercept, ", "))
 	default:
-		fmt.Fprintf(stderr, "rdsproxy: forward proxy (HTTPS_PROXY=http://%s); judging GET /v3/{project_id}/backup-files\n", addr)
+		fmt.Fprintf(stderr, "rdsproxy: forward proxy (HTTPS_PROXY=http://%s), CA certificate in %s; judging GET /v3/{project_id}/backup-files\n", addr, s.o.caOut)
 	}
 }
 
 // finish writes the cassette, the reports and the summary, and returns the exit status.
 func (s *session) finish(start time.Time, stderr io.Writer) int {
-	status := 0
+	status, why := 0, ""
 	t := s.jd.tally()
 	switch {
+	case s.o.failOn == "never":
+	case t.total == 0:
+		status, why = 1, "no exchange of GET /v3/{project_id}/backup-files went through the proxy: nothing was judged, which never counts as a pass (--fail-on never accepts it)"
 	case s.o.failOn == "failure" && t.failed > 0, s.o.failOn == "warning" && t.failed+t.warned > 0:
-		status = 1
+		status, why = 1, fmt.Sprintf("%d exchange(s) failed and %d warned (--fail-on %s)", t.failed, t.warned, s.o.failOn)
 	}
 	if s.rec != nil {
 		switch {
@@ -176,5 +235,8 @@ func (s *session) finish(start time.Time, stderr io.Writer) int {
 		}
 	}
 	s.jd.writeSummary(stderr)
+	if why != "" {
+		fmt.Fprintln(stderr, "rdsproxy: exit 1: "+why)
+	}
 	return status
 }

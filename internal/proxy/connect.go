@@ -57,6 +57,9 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	client := &bufferedConn{Conn: conn, r: brw.Reader}
 	if !intercept {
+		if p.cfg.OnTunnel != nil {
+			p.cfg.OnTunnel(authority)
+		}
 		p.hijacks.Store(upstream, struct{}{})
 		defer p.hijacks.Delete(upstream)
 		relay(&idleConn{Conn: client, idle: p.cfg.ClientIdle}, &idleConn{Conn: upstream, idle: p.cfg.ClientIdle})

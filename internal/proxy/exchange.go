@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -20,7 +21,7 @@ type Exchange struct {
 
 	Method        string
 	URL           string      // the URL forwarded to, absolute
-	Host          string      // the Host header the client sent
+	Host          string      // the Host header sent upstream (the upstream's in reverse mode)
 	RequestHeader http.Header // the client's request headers
 
 	StatusCode int         // 0 when no response came (Err says why)
@@ -42,6 +43,7 @@ type Exchange struct {
 // teeBody passes a response body through, keeping its first max bytes, and delivers the
 // exchange when it is closed.
 type teeBody struct {
+	ctx  context.Context // the client's request: done when the client went away
 	rc   io.ReadCloser
 	ex   *Exchange
 	max  int64
@@ -62,6 +64,8 @@ func (t *teeBody) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		t.ex.Complete = true
+	case err != nil && t.ex.Err == nil && t.ctx.Err() != nil:
+		t.ex.Err = ErrAborted // the client went away: the upstream is not to blame
 	case err != nil && t.ex.Err == nil:
 		t.ex.Err = err
 	}

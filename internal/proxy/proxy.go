@@ -68,6 +68,9 @@ type Config struct {
 	RootCAs *x509.CertPool
 	// Watch says which requests' exchanges to copy and hand to OnExchange (nil: none).
 	Watch func(r *http.Request) bool
+	// OnTunnel, when set, is told of each CONNECT tunnel relayed untouched (a host outside
+	// Intercept, or forward mode without a CA), with its host:port.
+	OnTunnel func(authority string)
 	// OnExchange receives each watched exchange once its response has been passed on (or has
 	// failed), on one of GOMAXPROCS goroutines of its own: calls may overlap.
 	OnExchange func(*Exchange)
@@ -115,8 +118,13 @@ func New(cfg Config) (*Proxy, error) {
 		Transport:      p.transport,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamFailed,
-		ErrorLog:       cfg.ErrorLog,
-		BufferPool:     bufferPool{},
+		// what breaks is reported once, by upstreamFailed or with the watched exchange
+		ErrorLog:   log.New(io.Discard, "", 0),
+		BufferPool: bufferPool{},
+		// every write goes to the client at once, so that a body the upstream breaks off
+		// reaches the client as far as it came (ReverseProxy aborts the connection then,
+		// and what sat in the server's buffer would be lost)
+		FlushInterval: -1,
 	}
 	p.srv = p.newServer(p)
 	for range runtime.GOMAXPROCS(0) {
@@ -248,6 +256,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.connect(w, r)
 	case r.Method == http.MethodConnect:
 		plainError(w, http.StatusMethodNotAllowed, "rdsproxy runs as a reverse proxy here: point the client's endpoint at it, or start it with --mitm to use it as an HTTP proxy")
+	case p.cfg.Upstream != nil && r.URL.IsAbs():
+		// a client using a reverse proxy as its HTTP proxy: its request (and credentials) are
+		// meant for another host, never for the upstream
+		plainError(w, http.StatusBadRequest, "rdsproxy runs as a reverse proxy here: point the client's endpoint at it, or start it with --mitm to use it as an HTTP proxy")
 	case p.cfg.Upstream != nil:
 		p.forward(w, r, target{scheme: p.cfg.Upstream.Scheme, host: p.cfg.Upstream.Host})
 	case r.URL.IsAbs() && (r.URL.Scheme == "http" || r.URL.Scheme == "https") && r.URL.Host != "":
@@ -296,7 +308,10 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 		}
 	}
 	if ex, ok := pr.In.Context().Value(exchangeKey).(*Exchange); ok {
-		ex.URL = pr.Out.URL.String()
+		ex.URL, ex.Host = pr.Out.URL.String(), pr.Out.Host
+		if ex.Host == "" {
+			ex.Host = pr.Out.URL.Host
+		}
 	}
 }
 
@@ -320,7 +335,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	ex.StatusCode = resp.StatusCode
 	ex.Proto = resp.Proto
 	ex.Header = resp.Header.Clone()
-	resp.Body = &teeBody{rc: resp.Body, ex: ex, max: p.cfg.MaxBody, done: func(ex *Exchange) { p.deliver(ex, ErrAborted) }}
+	resp.Body = &teeBody{ctx: resp.Request.Context(), rc: resp.Body, ex: ex, max: p.cfg.MaxBody, done: func(ex *Exchange) { p.deliver(ex, ErrAborted) }}
 	return nil
 }
 
@@ -342,7 +357,9 @@ func (p *Proxy) upstreamFailed(w http.ResponseWriter, r *http.Request, err error
 	if gone {
 		return
 	}
-	p.cfg.ErrorLog.Printf("rdsproxy: %s %s: %v", r.Method, redact.URL(r.URL.String()), err)
+	if _, watched := r.Context().Value(exchangeKey).(*Exchange); !watched { // a watched one has its own line
+		p.cfg.ErrorLog.Printf("rdsproxy: %s %s: %v", r.Method, redact.URL(r.URL.String()), err)
+	}
 	plainError(w, http.StatusBadGateway, "rdsproxy: no response from upstream: "+oneLine(err.Error()))
 }
 

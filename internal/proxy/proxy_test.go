@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -248,16 +249,64 @@ func TestUpstreamFailures(t *testing.T) {
 	su, _ := url.Parse(short.URL)
 	px, col, stop = start(t, Config{Upstream: su})
 	resp, err = http.Get(px + "/v3/p/backup-files")
-	if err == nil {
-		_, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
+	if err != nil {
+		t.Fatalf("the client got no response at all from an upstream that broke off its body: %v", err)
 	}
-	if err == nil {
-		t.Error("the client read a complete body from an upstream that broke off")
+	partial, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || resp.StatusCode != 200 || string(partial) != `{"files":[` {
+		t.Errorf("client got %d %q, %v; want the status and the bytes the upstream sent, then an error", resp.StatusCode, partial, err)
 	}
 	stop()
 	if exs := col.all(); len(exs) != 1 || exs[0].StatusCode != 200 || exs[0].Complete || exs[0].Err == nil || string(exs[0].Body) != `{"files":[` {
 		t.Errorf("broken body exchange: %+v", exs)
+	}
+}
+
+// TestClientGoingAwayIsNotAnUpstreamFailure: a client that stops reading in the middle of a
+// body makes an exchange with ErrAborted, whatever the transport says.
+func TestClientGoingAwayIsNotAnUpstreamFailure(t *testing.T) {
+	t.Parallel()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"bucket":"b",`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	}))
+	defer upstream.Close()
+	u, _ := url.Parse(upstream.URL)
+	px, col, stop := start(t, Config{Upstream: u})
+	c := &http.Client{Timeout: 300 * time.Millisecond}
+	if resp, err := c.Get(px + "/v3/p/backup-files"); err == nil {
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	stop()
+	if exs := col.all(); len(exs) != 1 || !errors.Is(exs[0].Err, ErrAborted) {
+		t.Errorf("exchanges %+v, want one with ErrAborted", exs)
+	}
+}
+
+// TestReverseRefusesProxyRequests: an absolute-form request (a client using the reverse proxy
+// as its HTTP proxy) is refused, never sent to the upstream with its credentials.
+func TestReverseRefusesProxyRequests(t *testing.T) {
+	t.Parallel()
+	hit := make(chan string, 1)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit <- r.Header.Get("X-Auth-Token") }))
+	defer upstream.Close()
+	u, _ := url.Parse(upstream.URL)
+	px, _, _ := start(t, Config{Upstream: u})
+	status, body := get(t, client(px, nil), "http://other.example:1234/v3/p/backup-files")
+	if status != http.StatusBadRequest || !strings.Contains(body, "reverse proxy") {
+		t.Errorf("got %d %q", status, body)
+	}
+	select {
+	case <-hit:
+		t.Error("a request for another host reached the upstream")
+	default:
 	}
 }
 

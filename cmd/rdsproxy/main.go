@@ -52,14 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return s.serve(ctx, stdout, stderr)
 }
 
-// errReported is a command-line error the flag package has already printed.
-var errReported = errors.New("reported")
-
-// usageFailure prints a command-line mistake on one line (unless the flag package already
-// did) and returns the usage exit status, 2.
+// usageFailure prints a command-line mistake on one line and returns the usage exit status, 2.
 func usageFailure(stderr io.Writer, err error) int {
-	if !errors.Is(err, errReported) {
-		fmt.Fprintln(stderr, "rdsproxy: "+err.Error())
-	}
+	fmt.Fprintln(stderr, "rdsproxy: "+err.Error())
 	return 2
 }

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,12 +24,13 @@ import (
 
 // session is a configured proxy, ready to serve.
 type session struct {
-	o     *options
-	p     *proxy.Proxy
-	ca    *certs.CA
-	jd    *judge
-	rec   *recording.Writer
-	stopc chan struct{}
+	o        *options
+	upstream *url.URL // --upstream, parsed; nil in forward mode
+	p        *proxy.Proxy
+	ca       *certs.CA
+	jd       *judge
+	rec      *recording.Writer
+	stopc    chan struct{}
 }
 
 // setup builds the validator, the judge, the recording and the proxy from the options. Every
@@ -51,7 +53,7 @@ func (o *options) setup(stderr io.Writer) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{o: o, stopc: make(chan struct{})}
+	s := &session{o: o, upstream: upstream, stopc: make(chan struct{})}
 	var once sync.Once
 	s.jd = &judge{v: v, log: stderr, maxBody: o.maxBody, max: o.maxExchanges, keep: o.keep, coverage: v.NewCoverage(), caFile: o.upstreamCA != "",
 		stop: func() { once.Do(func() { close(s.stopc) }) }}
@@ -102,8 +104,7 @@ func writableDir(dir string) error {
 // forwarded and not judged: how a client picks its route is not the endpoint's conformance.
 func watch(r *http.Request) bool {
 	p := r.URL.EscapedPath()
-	return r.Method == http.MethodGet && !strings.HasSuffix(p, "/") && recording.IsOperationPath(p) &&
-		strings.HasPrefix(p, "/v3/") && strings.HasSuffix(p, "/backup-files")
+	return r.Method == http.MethodGet && !strings.HasSuffix(p, "/") && recording.IsOperationPath(p)
 }
 
 // serve listens, announces itself, serves until ctx ends or enough exchanges were judged,
@@ -172,8 +173,8 @@ func (s *session) drain(stderr io.Writer) {
 
 // loopsToItself reports whether --upstream names the address the proxy listens on.
 func (s *session) loopsToItself(addr net.Addr) bool {
-	u, err := s.o.upstreamURL()
-	if err != nil || u == nil {
+	u := s.upstream
+	if u == nil {
 		return false
 	}
 	port := u.Port()

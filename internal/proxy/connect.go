@@ -158,10 +158,8 @@ func (c *bufferedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 // CloseWrite half-closes the underlying TCP connection.
 func (c *bufferedConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return c.Conn.Close()
+	closeWrite(c.Conn)
+	return nil
 }
 
 // oneConnListener hands one connection to an http.Server, then blocks until closed.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdskit/rdsbackup/internal/certs"
 	"github.com/rdskit/rdsbackup/internal/proxy"
 	"github.com/rdskit/rdsbackup/internal/redact"
 )
@@ -139,11 +140,8 @@ func (o *options) rootCAs() (*x509.CertPool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--upstream-ca: %w", err)
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
+	pool, ok := certs.SystemPoolWith(pem)
+	if !ok {
 		return nil, fmt.Errorf("--upstream-ca %s: no PEM certificate in it", o.upstreamCA)
 	}
 	return pool, nil

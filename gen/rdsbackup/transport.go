@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+
+	"github.com/rdskit/rdsbackup/internal/certs"
 )
 
 // newHTTPClients builds the transport stack: TLS settings, retries, redirect policy, timeout
@@ -50,11 +52,8 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 	if err != nil {
 		return nil, argError("CA file: %v", err)
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
+	pool, ok := certs.SystemPoolWith(pem)
+	if !ok {
 		return nil, argError("CA file %s holds no PEM certificate", path)
 	}
 	return pool, nil

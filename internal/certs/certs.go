@@ -20,6 +20,17 @@ import (
 	"time"
 )
 
+// SystemPoolWith returns the system's roots (an empty pool when they cannot be read) plus the
+// PEM certificates in pem, and false when pem holds no certificate: what a client trusts when
+// it is given a private CA's file.
+func SystemPoolWith(pem []byte) (*x509.CertPool, bool) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	return pool, pool.AppendCertsFromPEM(pem)
+}
+
 // maxCached bounds the certificates a CA keeps for ForHost; beyond it the cache starts over.
 const maxCached = 1024
 

@@ -70,7 +70,7 @@ type judge struct {
 	log     io.Writer
 	maxBody int64
 	rec     *recording.Writer // nil without --record
-	recDir  string            // as the user typed it, for reproducers
+	recDir  string            // --record, absolute (made so once, at start), for reproducers
 	stop    func()            // called once max exchanges were judged
 	max     int               // --max-exchanges; 0 means no limit
 	caFile  bool              // --upstream-ca was given: reproducers add --cacert "$RDS_CA_FILE"

@@ -26,13 +26,10 @@ const (
 	reportCoverage = "coverage.json"
 )
 
-// reproduceRecorded focuses make conformance on interaction idx of the proxy's cassette.
-func reproduceRecorded(dir, file string, idx int) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		abs = dir
-	}
-	return reproduce.Recorded(abs, reproduce.RecordedSpec(filepath.Base(file), idx))
+// reproduceRecorded focuses make conformance on interaction idx of the proxy's cassette in
+// absDir.
+func reproduceRecorded(absDir, file string, idx int) string {
+	return reproduce.Recorded(absDir, reproduce.RecordedSpec(filepath.Base(file), idx))
 }
 
 // reproduceLive sends the request again, straight to the upstream: curl with the token from

@@ -65,7 +65,11 @@ func (o *options) setup(stderr io.Writer) (*session, error) {
 		if s.rec, err = recording.NewWriter(o.recordDir, name, recording.Options{}); err != nil {
 			return nil, err
 		}
-		s.jd.rec, s.jd.recDir, s.jd.redactProject = s.rec, o.recordDir, o.redactProject
+		abs, err := filepath.Abs(o.recordDir)
+		if err != nil {
+			return nil, fmt.Errorf("--record: %w", err)
+		}
+		s.jd.rec, s.jd.recDir, s.jd.redactProject = s.rec, abs, o.redactProject
 	}
 	if o.mitm {
 		if s.ca, err = certs.NewCA("rdsproxy CA", time.Now(), 7*24*time.Hour); err != nil {
